@@ -1,0 +1,76 @@
+// swift-tools-version: 6.1
+//
+// KernelKit — probabilistic and kernel methods with infinite-width network analysis.
+//
+// Layers (read bottom-up):
+//   C system modules (CBLAS, CLAPACKE, CFFTW, CGSL) + CVecMath (vectorised elementwise math)
+//   KernelKitLinalg   the shared numerical layer: the only Swift code that touches C pointers
+//   KernelKitCore     kernels, hyperparameters, exact GP regression, data formats
+//   KernelKitPlot     dependency-free SVG plots
+//   KernelKit<Method> one target per method module (added as they land)
+//   KernelKit         umbrella: `import KernelKit` re-exports everything
+//   kernelkit         the command line
+import PackageDescription
+
+let package = Package(
+    name: "KernelKit",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "KernelKit", targets: ["KernelKit"]),
+        .executable(name: "kernelkit", targets: ["kernelkit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // MARK: C libraries
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLAPACKE", path: "Sources/CLAPACKE", providers: [.apt(["liblapacke-dev"])]),
+        .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(name: "CGSL", path: "Sources/CGSL", providers: [.apt(["libgsl-dev"])]),
+        .target(name: "CVecMath", path: "Sources/CVecMath",
+                cSettings: [.unsafeFlags(["-O3"])],
+                linkerSettings: [.linkedLibrary("mvec"), .linkedLibrary("m")]),
+
+        // MARK: Library
+        .target(name: "KernelKitLinalg",
+                dependencies: ["CBLAS", "CLAPACKE", "CFFTW", "CGSL", "CVecMath",
+                               .product(name: "Numerics", package: "swift-numerics")]),
+        .target(name: "KernelKitCore", dependencies: ["KernelKitLinalg"]),
+        .target(name: "KernelKitPlot"),
+        .target(name: "KernelKit", dependencies: ["KernelKitLinalg", "KernelKitCore", "KernelKitPlot"]),
+
+        // MARK: Command line
+        .executableTarget(name: "kernelkit", dependencies: [
+            "KernelKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: Notebooks (Markdown files in notebooks-text/ become Swift Testing suites)
+        .executableTarget(name: "NotebookCompiler", path: "Sources/NotebookCompiler"),
+        .plugin(name: "NotebookPlugin", capability: .buildTool(), dependencies: ["NotebookCompiler"]),
+
+        // MARK: Tests
+        .target(name: "KernelKitTestSupport", dependencies: [
+            "KernelKitLinalg", .product(name: "PropertyBased", package: "swift-property-based"),
+        ], path: "Sources/KernelKitTestSupport"),
+        .testTarget(name: "KernelKitLinalgTests", dependencies: [
+            "KernelKitLinalg", "KernelKitTestSupport",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
+        .testTarget(name: "KernelKitCoreTests", dependencies: [
+            "KernelKitCore", "KernelKitTestSupport",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KernelKitPlotTests", dependencies: ["KernelKitPlot"]),
+        .testTarget(name: "KernelKitCLITests", dependencies: ["kernelkit"]),
+        .testTarget(name: "NotebookTests", dependencies: ["KernelKit"], path: "notebooks-text",
+                    plugins: ["NotebookPlugin"]),
+
+        // MARK: Benchmarks (not part of `swift test`; run `swift run -c release kernelkit-bench`)
+        .executableTarget(name: "kernelkit-bench", dependencies: ["KernelKit"], path: "Benchmarks",
+                          exclude: ["README.md", "anchors"]),
+    ]
+)

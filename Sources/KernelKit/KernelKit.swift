@@ -1,0 +1,4 @@
+// The umbrella module: `import KernelKit` brings in every KernelKit module and nothing else.
+@_exported import KernelKitLinalg
+@_exported import KernelKitCore
+@_exported import KernelKitPlot

@@ -1,0 +1,249 @@
+/// A dense, column-major matrix of `Double`.
+///
+/// Element `(i, j)` is stored at `storage[i + j * rows]`, the layout BLAS and LAPACK expect, so
+/// matrices are handed to them without copies or transposes. Value semantics (copy on write) come
+/// from the underlying array.
+///
+/// Complexity: construction O(rows·columns); subscripting O(1).
+public struct Matrix: Sendable, Equatable, Hashable, CustomStringConvertible {
+    /// Number of rows.
+    public let rows: Int
+    /// Number of columns.
+    public let columns: Int
+    /// Elements in column-major order. Mutate elements freely; the count must stay `rows * columns`.
+    public var storage: [Double]
+
+    /// A `rows × columns` matrix with every element equal to `value`.
+    public init(rows: Int, columns: Int, repeating value: Double = 0) {
+        precondition(rows >= 0 && columns >= 0, "Matrix dimensions must be non-negative")
+        self.rows = rows
+        self.columns = columns
+        self.storage = Array(repeating: value, count: rows * columns)
+    }
+
+    /// A matrix from elements already in column-major order.
+    public init(rows: Int, columns: Int, columnMajor elements: [Double]) {
+        precondition(rows >= 0 && columns >= 0 && elements.count == rows * columns,
+                     "Matrix(rows:columns:columnMajor:) needs rows*columns elements")
+        self.rows = rows
+        self.columns = columns
+        self.storage = elements
+    }
+
+    /// A matrix from elements in row-major (C, NumPy default) order. O(rows·columns) transpose copy.
+    public init(rows: Int, columns: Int, rowMajor elements: [Double]) {
+        precondition(rows >= 0 && columns >= 0 && elements.count == rows * columns,
+                     "Matrix(rows:columns:rowMajor:) needs rows*columns elements")
+        self.rows = rows
+        self.columns = columns
+        var s = [Double](repeating: 0, count: rows * columns)
+        for i in 0..<rows {
+            for j in 0..<columns { s[i + j * rows] = elements[i * columns + j] }
+        }
+        self.storage = s
+    }
+
+    /// A matrix from an array of rows, e.g. `Matrix([[1, 2], [3, 4]])`. All rows must have equal length.
+    public init(_ rowArrays: [[Double]]) {
+        let r = rowArrays.count
+        let c = rowArrays.first?.count ?? 0
+        precondition(rowArrays.allSatisfy { $0.count == c }, "Matrix([[Double]]) needs rows of equal length")
+        self.init(rows: r, columns: c, rowMajor: rowArrays.flatMap { $0 })
+    }
+
+    /// A matrix whose `(i, j)` element is `f(i, j)`.
+    public init(rows: Int, columns: Int, _ f: (Int, Int) -> Double) {
+        self.init(rows: rows, columns: columns)
+        for j in 0..<columns {
+            for i in 0..<rows { storage[i + j * rows] = f(i, j) }
+        }
+    }
+
+    /// The `n × n` identity matrix.
+    public static func identity(_ n: Int) -> Matrix {
+        var m = Matrix(rows: n, columns: n)
+        for i in 0..<n { m.storage[i + i * n] = 1 }
+        return m
+    }
+
+    /// A square matrix with `d` on its diagonal.
+    public static func diagonal(_ d: [Double]) -> Matrix {
+        var m = Matrix(rows: d.count, columns: d.count)
+        for i in d.indices { m.storage[i + i * d.count] = d[i] }
+        return m
+    }
+
+    /// Element at row `i`, column `j`.
+    @inlinable
+    public subscript(i: Int, j: Int) -> Double {
+        get { storage[i + j * rows] }
+        set { storage[i + j * rows] = newValue }
+    }
+
+    /// True when `rows == columns`.
+    public var isSquare: Bool { rows == columns }
+
+    /// The transpose `Aᵀ`. O(rows·columns).
+    public var transposed: Matrix {
+        var t = Matrix(rows: columns, columns: rows)
+        for j in 0..<columns {
+            for i in 0..<rows { t.storage[j + i * columns] = storage[i + j * rows] }
+        }
+        return t
+    }
+
+    /// Column `j` as a vector (a copy).
+    public func column(_ j: Int) -> Vector {
+        Vector(Array(storage[(j * rows)..<((j + 1) * rows)]))
+    }
+
+    /// Row `i` as a vector (a strided copy).
+    public func row(_ i: Int) -> Vector {
+        Vector((0..<columns).map { storage[i + $0 * rows] })
+    }
+
+    /// Replace column `j` with `v` (`v.count == rows`).
+    public mutating func setColumn(_ j: Int, to v: Vector) {
+        precondition(v.count == rows, "setColumn: length mismatch")
+        storage.replaceSubrange((j * rows)..<((j + 1) * rows), with: v.elements)
+    }
+
+    /// The main diagonal.
+    public var diagonal: Vector {
+        Vector((0..<Swift.min(rows, columns)).map { storage[$0 + $0 * rows] })
+    }
+
+    /// Sum of the diagonal.
+    public var trace: Double { diagonal.elements.reduce(0, +) }
+
+    /// Elements in row-major order (for writing C-ordered files). O(rows·columns).
+    public var rowMajorElements: [Double] { transposed.storage }
+
+    /// Rows `r` and all columns, as a new matrix.
+    public func rows(_ r: Range<Int>) -> Matrix {
+        Matrix(rows: r.count, columns: columns) { i, j in self[r.lowerBound + i, j] }
+    }
+
+    /// Rows selected by index, as a new matrix.
+    public func rows(_ indices: [Int]) -> Matrix {
+        Matrix(rows: indices.count, columns: columns) { i, j in self[indices[i], j] }
+    }
+
+    /// Columns `c` as a new matrix (one contiguous copy).
+    public func columns(_ c: Range<Int>) -> Matrix {
+        Matrix(rows: rows, columns: c.count,
+               columnMajor: Array(storage[(c.lowerBound * rows)..<(c.upperBound * rows)]))
+    }
+
+    /// Apply `f` to every element.
+    public func map(_ f: (Double) throws -> Double) rethrows -> Matrix {
+        Matrix(rows: rows, columns: columns, columnMajor: try storage.map(f))
+    }
+
+    /// True when every element is finite (no NaN or ±∞).
+    public var isFinite: Bool { storage.allSatisfy { $0.isFinite } }
+
+    /// Largest absolute element (0 for an empty matrix).
+    public var maxAbs: Double { storage.reduce(0) { Swift.max($0, abs($1)) } }
+
+    /// Copy the lower triangle onto the upper one (after a routine that fills only one triangle).
+    public mutating func symmetrizeFromLower() {
+        precondition(isSquare)
+        let n = rows
+        storage.withUnsafeMutableBufferPointer { a in
+            for j in 0..<n {
+                for i in (j + 1)..<Swift.max(j + 1, n) { a[j + i * n] = a[i + j * n] }
+            }
+        }
+    }
+
+    /// Copy the upper triangle onto the lower one.
+    public mutating func symmetrizeFromUpper() {
+        precondition(isSquare)
+        let n = rows
+        storage.withUnsafeMutableBufferPointer { a in
+            for j in 0..<n {
+                for i in (j + 1)..<Swift.max(j + 1, n) { a[i + j * n] = a[j + i * n] }
+            }
+        }
+    }
+
+    public var description: String {
+        var s = "Matrix \(rows)×\(columns)\n"
+        for i in 0..<Swift.min(rows, 8) {
+            let r = (0..<Swift.min(columns, 8)).map { String(format6(self[i, $0])) }
+            s += "  [" + r.joined(separator: ", ") + (columns > 8 ? ", …" : "") + "]\n"
+        }
+        if rows > 8 { s += "  …\n" }
+        return s
+    }
+
+    // MARK: Pointer access (this module only)
+
+    @inlinable
+    func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Double>) throws -> R) rethrows -> R {
+        try storage.withUnsafeBufferPointer(body)
+    }
+
+    @inlinable
+    mutating func withUnsafeMutableBufferPointer<R>(
+        _ body: (inout UnsafeMutableBufferPointer<Double>) throws -> R
+    ) rethrows -> R {
+        try storage.withUnsafeMutableBufferPointer(body)
+    }
+}
+
+/// Short human formatting used in `description`s (not for data output, which uses %.17g).
+func format6(_ x: Double) -> String {
+    if x == 0 { return "0" }
+    let a = abs(x)
+    if a >= 1e-3 && a < 1e6 {
+        var s = String(x)
+        if s.count > 10 { s = String(s.prefix(10)) }
+        return s
+    }
+    return String(describing: x)
+}
+
+// MARK: Elementwise arithmetic (Matrix is our own type, so operators are unambiguous)
+
+extension Matrix {
+    /// Elementwise sum. Shapes must match.
+    public static func + (a: Matrix, b: Matrix) -> Matrix {
+        precondition(a.rows == b.rows && a.columns == b.columns, "Matrix +: shape mismatch")
+        var c = a
+        for k in c.storage.indices { c.storage[k] += b.storage[k] }
+        return c
+    }
+
+    /// Elementwise difference. Shapes must match.
+    public static func - (a: Matrix, b: Matrix) -> Matrix {
+        precondition(a.rows == b.rows && a.columns == b.columns, "Matrix -: shape mismatch")
+        var c = a
+        for k in c.storage.indices { c.storage[k] -= b.storage[k] }
+        return c
+    }
+
+    /// Scalar multiple.
+    public static func * (s: Double, a: Matrix) -> Matrix { a.map { s * $0 } }
+
+    /// Add `s` to every diagonal element in place (`A + sI`).
+    public mutating func addToDiagonal(_ s: Double) {
+        let n = Swift.min(rows, columns)
+        for i in 0..<n { storage[i + i * rows] += s }
+    }
+
+    /// Add `d[i]` to diagonal element `i` in place (`A + diag(d)`).
+    public mutating func addToDiagonal(_ d: [Double]) {
+        precondition(d.count == Swift.min(rows, columns))
+        for i in d.indices { storage[i + i * rows] += d[i] }
+    }
+
+    /// Hadamard (elementwise) product `A ∘ B`.
+    public func hadamard(_ b: Matrix) -> Matrix {
+        precondition(rows == b.rows && columns == b.columns, "hadamard: shape mismatch")
+        var c = self
+        for k in c.storage.indices { c.storage[k] *= b.storage[k] }
+        return c
+    }
+}

@@ -1,0 +1,2 @@
+import KernelKit
+print("kernelkit")
