@@ -41,7 +41,12 @@ let package = Package(
                                .product(name: "Numerics", package: "swift-numerics")]),
         .target(name: "KernelKitCore", dependencies: ["KernelKitLinalg"]),
         .target(name: "KernelKitPlot"),
-        .target(name: "KernelKit", dependencies: ["KernelKitLinalg", "KernelKitCore", "KernelKitPlot"]),
+
+        // MARK: Method modules (one paper each; they depend on Core + Linalg only)
+        .target(name: "KernelKitNTK", dependencies: ["KernelKitLinalg"]),
+
+        .target(name: "KernelKit", dependencies: ["KernelKitLinalg", "KernelKitCore", "KernelKitPlot",
+                                                  "KernelKitNTK"]),
 
         // MARK: Command line
         .executableTarget(name: "kernelkit", dependencies: [
@@ -62,6 +67,10 @@ let package = Package(
         ]),
         .testTarget(name: "KernelKitCoreTests", dependencies: [
             "KernelKitCore", "KernelKitTestSupport",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KernelKitNTKTests", dependencies: [
+            "KernelKitNTK", "KernelKitTestSupport",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "KernelKitPlotTests", dependencies: ["KernelKitPlot"]),

@@ -2,3 +2,4 @@
 @_exported import KernelKitLinalg
 @_exported import KernelKitCore
 @_exported import KernelKitPlot
+@_exported import KernelKitNTK

@@ -1,0 +1,256 @@
+import Foundation
+import KernelKitLinalg
+
+/// Which kernels to compute.
+public enum KernelSelection: String, Sendable, CaseIterable {
+    case nngp, ntk, both
+}
+
+/// NNGP and NTK matrices of an infinitely wide network (rows index the first input set).
+public struct NeuralKernels: Sendable {
+    /// K: the NNGP covariance, E[f(x)f(x′)] at initialisation (Lee et al. 2018).
+    public let nngp: Matrix?
+    /// Θ: the neural tangent kernel (Jacot et al. 2018).
+    public let ntk: Matrix?
+}
+
+/// An infinitely wide network: the composition of `Layer` kernel maps, with the input kernel
+/// K₀ = x·x′/d and Θ₀ = 0 (neural-tangents' conventions).
+///
+/// `kernels(x1, x2)` computes K and Θ tile by tile: the input Gram matrix comes from one BLAS
+/// syrk/gemm into the output buffer, then each tile passes once through all layers (all
+/// intermediate state is per-tile), so memory beyond the outputs is O(tile² + n).
+/// Cost: O(n₁n₂d) for the Gram matrix plus O(n₁n₂·L) elementwise work for L layers (half of each
+/// for a symmetric kernel).
+public struct InfiniteWidthNetwork: Sendable, CustomStringConvertible {
+    /// The layers, applied in order.
+    public let layers: [Layer]
+
+    /// A network from its layers (checked once here).
+    public init(_ layers: [Layer]) throws {
+        self.layers = layers
+        try Layer.serial(layers).validate()
+    }
+
+    public var description: String { Layer.serial(layers).description }
+
+    /// NNGP and/or NTK between the rows of `x1` and the rows of `x2` (`nil`: x2 = x1, symmetric).
+    /// - Throws: `NTKError.shapeMismatch`, `.nonFinite`, `.degenerate`.
+    public func kernels(_ x1: Matrix, _ x2: Matrix? = nil, get: KernelSelection = .both,
+                        tileSize: Int = 256) throws -> NeuralKernels {
+        guard x1.isFinite else { throw NTKError.nonFinite("first input") }
+        if let x2 {
+            guard x2.isFinite else { throw NTKError.nonFinite("second input") }
+            guard x2.columns == x1.columns else {
+                throw NTKError.shapeMismatch("inputs have \(x1.columns) and \(x2.columns) features")
+            }
+        }
+        guard x1.columns > 0 else { throw NTKError.shapeMismatch("inputs have no features") }
+        let plan = try CompiledNetwork(layers: Layer.serial(layers), inputDimension: x1.columns)
+        let symmetric = x2 == nil
+        let b = x2 ?? x1
+        let (n1, n2, d) = (x1.rows, b.rows, x1.columns)
+
+        // Per-point input variances ‖x‖²/d by one fixed-order loop; near-parallel pairs are
+        // recomputed by the same loop so duplicated inputs give bitwise-equal k₁₂ = k₁₁ = k₂₂.
+        let xt1 = x1.transposed, xt2 = symmetric ? xt1 : b.transposed
+        let var1 = (0..<n1).map { exactDot(xt1, $0, xt1, $0) / Double(d) }
+        let var2 = symmetric ? var1 : (0..<n2).map { exactDot(xt2, $0, xt2, $0) / Double(d) }
+
+        var k = Matrix(rows: n1, columns: n2)
+        if symmetric {
+            BLAS.syrk(.lower, .none, alpha: 1 / Double(d), x1, &k)
+        } else {
+            BLAS.gemm(.none, .transpose, alpha: 1 / Double(d), x1, b, &k)
+        }
+        let wantNTK = get != .nngp
+        var theta = wantNTK ? Matrix(rows: n1, columns: n2) : nil
+
+        let tile = Swift.max(16, tileSize)
+        for j0 in stride(from: 0, to: n2, by: tile) {
+            let j1 = Swift.min(j0 + tile, n2)
+            let iStart = symmetric ? j0 : 0
+            for i0 in stride(from: iStart, to: n1, by: tile) {
+                let i1 = Swift.min(i0 + tile, n1)
+                var state = TileState(nngp: k, rows: i0..<i1, columns: j0..<j1,
+                                      rowVariance: Array(var1[i0..<i1]), columnVariance: Array(var2[j0..<j1]),
+                                      withNTK: wantNTK)
+                state.fixNearParallel(xt1, xt2, rowOffset: i0, columnOffset: j0, dimension: d,
+                                      symmetricDiagonal: symmetric && i0 == j0)
+                try plan.run(&state)
+                state.write(nngp: &k, ntk: &theta, rows: i0..<i1, columns: j0..<j1)
+            }
+        }
+        if symmetric {
+            k.symmetrizeFromLower()
+            theta?.symmetrizeFromLower()
+        }
+        return NeuralKernels(nngp: get == .ntk ? nil : k, ntk: theta)
+    }
+}
+
+/// Σₖ a[k, i]·b[k, j] over columns i of `a` and j of `b` (points stored as columns), in one fixed
+/// order: the reference dot product for variances and near-parallel pairs.
+@inline(__always)
+func exactDot(_ a: Matrix, _ i: Int, _ b: Matrix, _ j: Int) -> Double {
+    let d = a.rows
+    var s = 0.0
+    for k in 0..<d { s += a.storage[k + i * d] * b.storage[k + j * d] }
+    return s
+}
+
+/// The kernel state of one tile while it passes through the layers.
+struct TileState {
+    var nngp: [Double]
+    var ntk: [Double]?
+    var rowVariance: [Double]
+    var columnVariance: [Double]
+    /// n_in for the next standard-parameterization Dense layer.
+    var fanIn: Int = 0
+
+    init(nngp k: Matrix, rows: Range<Int>, columns: Range<Int>, rowVariance: [Double],
+         columnVariance: [Double], withNTK: Bool) {
+        var t = [Double](repeating: 0, count: rows.count * columns.count)
+        var idx = 0
+        for j in columns {
+            for i in rows { t[idx] = k[i, j]; idx += 1 }
+        }
+        nngp = t
+        ntk = withNTK ? [Double](repeating: 0, count: t.count) : nil
+        self.rowVariance = rowVariance
+        self.columnVariance = columnVariance
+    }
+
+    /// Replaces Gram entries with |cos| within 1e-12 of 1 (and the diagonal of a symmetric tile) by
+    /// the fixed-order dot product, so they are consistent with the per-point variances.
+    mutating func fixNearParallel(_ xt1: Matrix, _ xt2: Matrix, rowOffset: Int, columnOffset: Int,
+                                  dimension d: Int, symmetricDiagonal: Bool) {
+        let rows = rowVariance.count
+        for j in columnVariance.indices {
+            for i in 0..<rows {
+                let idx = i + j * rows
+                if symmetricDiagonal && i == j {
+                    nngp[idx] = rowVariance[i]
+                    continue
+                }
+                let c = nngp[idx]
+                let bound = (rowVariance[i] * columnVariance[j]).squareRoot()
+                if abs(c) >= (1 - 1e-12) * bound {
+                    nngp[idx] = exactDot(xt1, rowOffset + i, xt2, columnOffset + j) / Double(d)
+                }
+            }
+        }
+    }
+
+    func write(nngp k: inout Matrix, ntk theta: inout Matrix?, rows: Range<Int>, columns: Range<Int>) {
+        var idx = 0
+        for j in columns {
+            for i in rows {
+                k[i, j] = nngp[idx]
+                theta?[i, j] = ntk![idx]
+                idx += 1
+            }
+        }
+    }
+}
+
+/// A network with its activation duals prepared (coefficient tables, quadrature nodes).
+struct CompiledNetwork {
+    indirect enum Step {
+        case dense(w: Double, b: Double?, width: Int, parameterization: Parameterization)
+        case activation(DualMap)
+        case layerNorm
+        case identity
+        case serial([Step])
+        case parallelSum([Step])
+    }
+    let root: Step
+    let inputDimension: Int
+
+    init(layers: Layer, inputDimension: Int) throws {
+        func compile(_ l: Layer) throws -> Step {
+            switch l {
+            case let .dense(w, b, width, p): return .dense(w: w, b: b, width: width, parameterization: p)
+            case let .activation(a): return .activation(try DualMap(a))
+            case .layerNorm: return .layerNorm
+            case .identity: return .identity
+            case let .serial(ls): return .serial(try ls.map(compile))
+            case let .parallelSum(ls): return .parallelSum(try ls.map(compile))
+            }
+        }
+        root = try compile(layers)
+        self.inputDimension = inputDimension
+    }
+
+    func run(_ state: inout TileState) throws {
+        state.fanIn = inputDimension
+        try apply(root, &state)
+    }
+
+    private func apply(_ step: Step, _ s: inout TileState) throws {
+        switch step {
+        case let .dense(w, b, width, p):
+            let w2 = w * w, b2 = (b ?? 0) * (b ?? 0)
+            if var theta = s.ntk {
+                s.ntk = nil
+                switch p {
+                case .ntk:
+                    for i in theta.indices { theta[i] = (w2 * s.nngp[i] + b2) + w2 * theta[i] }
+                case .standard:
+                    let nIn = Double(s.fanIn), one = b == nil ? 0.0 : 1.0
+                    for i in theta.indices { theta[i] = nIn * s.nngp[i] + w2 * theta[i] + one }
+                }
+                s.ntk = theta
+            }
+            for i in s.nngp.indices { s.nngp[i] = w2 * s.nngp[i] + b2 }
+            for i in s.rowVariance.indices { s.rowVariance[i] = w2 * s.rowVariance[i] + b2 }
+            for i in s.columnVariance.indices { s.columnVariance[i] = w2 * s.columnVariance[i] + b2 }
+            s.fanIn = width
+        case let .activation(dual):
+            try dual.apply(nngp: &s.nngp, ntk: &s.ntk, rowVariance: s.rowVariance, columnVariance: s.columnVariance)
+            try dual.applyToVariances(&s.rowVariance)
+            try dual.applyToVariances(&s.columnVariance)
+        case .layerNorm:
+            guard s.rowVariance.allSatisfy({ $0 > 0 }) && s.columnVariance.allSatisfy({ $0 > 0 }) else {
+                throw NTKError.degenerate("layer_norm of an input with zero variance (an all-zero input row?)")
+            }
+            let rows = s.rowVariance.count
+            let r = s.rowVariance.map { 1 / $0.squareRoot() }
+            let c = s.columnVariance.map { 1 / $0.squareRoot() }
+            for j in c.indices {
+                for i in 0..<rows { s.nngp[i + j * rows] *= r[i] * c[j] }
+            }
+            if var theta = s.ntk {
+                s.ntk = nil
+                for j in c.indices { for i in 0..<rows { theta[i + j * rows] *= r[i] * c[j] } }
+                s.ntk = theta
+            }
+            s.rowVariance = s.rowVariance.map { _ in 1 }
+            s.columnVariance = s.columnVariance.map { _ in 1 }
+        case .identity:
+            return
+        case let .serial(steps):
+            for st in steps { try apply(st, &s) }
+        case let .parallelSum(branches):
+            var total: TileState? = nil
+            for br in branches {
+                var copy = s
+                try apply(br, &copy)
+                if var t = total {
+                    for i in t.nngp.indices { t.nngp[i] += copy.nngp[i] }
+                    if var theta = t.ntk, let add = copy.ntk {
+                        t.ntk = nil
+                        for i in theta.indices { theta[i] += add[i] }
+                        t.ntk = theta
+                    }
+                    for i in t.rowVariance.indices { t.rowVariance[i] += copy.rowVariance[i] }
+                    for i in t.columnVariance.indices { t.columnVariance[i] += copy.columnVariance[i] }
+                    total = t
+                } else {
+                    total = copy
+                }
+            }
+            s = total!
+        }
+    }
+}
