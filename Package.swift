@@ -39,8 +39,8 @@ let package = Package(
         .target(name: "KernelKitLinalg",
                 dependencies: ["CBLAS", "CLAPACKE", "CFFTW", "CGSL", "CVecMath",
                                .product(name: "Numerics", package: "swift-numerics")]),
-        .target(name: "KernelKitCore", dependencies: ["KernelKitLinalg"]),
-        .target(name: "KernelKitPlot"),
+        .target(name: "KernelKitCore", dependencies: ["KernelKitLinalg"], exclude: ["Data/README.md"]),
+        .target(name: "KernelKitPlot", exclude: ["README.md"]),
 
         // MARK: Method modules (one paper each; they depend on Core + Linalg only)
         .target(name: "KernelKitNTK", dependencies: ["KernelKitLinalg"]),

@@ -39,21 +39,103 @@ struct DualMap: Sendable {
     }
 
     /// Maps a tile in place. `ntk == nil` skips the derivative (NNGP only).
+    ///
+    /// The arc-cosine family (ReLU, LeakyReLU, ABReLU, Abs, Sign), Erf and GELU run vectorised over
+    /// the tile (one libmvec atan2 per entry, the rest plain array arithmetic); the other activations
+    /// evaluate the scalar `pair` per entry.
     func apply(nngp: inout [Double], ntk: inout [Double]?, rowVariance: [Double], columnVariance: [Double]) throws {
         let rows = rowVariance.count
         let cols = columnVariance.count
         precondition(nngp.count == rows * cols)
-        let wantNTK = ntk != nil
-        var theta = ntk ?? []
-        ntk = nil
-        defer { if wantNTK { ntk = theta } }
+        switch activation {
+        case let .abRelu(a, b):
+            applyArcCosine(nngp: &nngp, ntk: &ntk, rowVariance, columnVariance) { s, k12, theta in
+                let factor = (a - b) * (a - b) / (2 * Double.pi)
+                let dotSigma = (a * a + b * b) / 2 - factor * theta
+                return (factor * s + dotSigma * k12, dotSigma)
+            }
+            return
+        case .sign:
+            applyArcCosine(nngp: &nngp, ntk: &ntk, rowVariance, columnVariance) { _, _, theta in
+                (1 - 2 * theta / Double.pi, 0)
+            }
+            // sign(0) = 0: a zero-variance point has kernel 0 with everything.
+            for j in 0..<cols { for i in 0..<rows where rowVariance[i] == 0 || columnVariance[j] == 0 { nngp[i + j * rows] = 0 } }
+            return
+        case let .erf(a, b, c) where ntk == nil || !hasZeroVariance(rowVariance, columnVariance):
+            // E = a²(2/π) atan2(2b²k₁₂, √((1+2b²k₁₁)(1+2b²k₂₂) − 4b⁴k₁₂²)) + c², derivative a²b²·4/(π√·).
+            let b2 = b * b
+            var root = [Double](repeating: 0, count: nngp.count)
+            var angle = nngp
+            for j in 0..<cols {
+                let q = 1 + 2 * b2 * columnVariance[j]
+                for i in 0..<rows {
+                    let idx = i + j * rows
+                    let x = 2 * b2 * nngp[idx]
+                    root[idx] = Swift.max((1 + 2 * b2 * rowVariance[i]) * q - x * x, 0).squareRoot()
+                    angle[idx] = x
+                }
+            }
+            VectorMath.atan2(&angle, root)
+            let scale = a * a * 2 / Double.pi, c2 = c * c
+            if var theta = ntk {
+                ntk = nil
+                let d = a * a * b2 * 4 / Double.pi
+                for idx in theta.indices { theta[idx] *= d / root[idx] }
+                ntk = theta
+            }
+            for idx in nngp.indices { nngp[idx] = scale * angle[idx] + c2 }
+            return
+        default:
+            let wantNTK = ntk != nil
+            var theta = ntk ?? []
+            ntk = nil
+            defer { if wantNTK { ntk = theta } }
+            for j in 0..<cols {
+                let v2 = columnVariance[j]
+                for i in 0..<rows {
+                    let idx = i + j * rows
+                    let (k, dk) = try pair(nngp[idx], rowVariance[i], v2, wantDerivative: wantNTK)
+                    nngp[idx] = k
+                    if wantNTK { theta[idx] *= dk }
+                }
+            }
+        }
+    }
+
+    private func hasZeroVariance(_ r: [Double], _ c: [Double]) -> Bool { r.contains(0) || c.contains(0) }
+
+    /// Shared vectorised skeleton of the arc-cosine duals: s = √max(k₁₁k₂₂ − k₁₂², 0),
+    /// θ = atan2(s, k₁₂) (π/2 when both vanish), then `map(s, k₁₂, θ) = (K′, Θ-factor)` per entry.
+    @inline(__always)
+    private func applyArcCosine(nngp: inout [Double], ntk: inout [Double]?, _ rowVariance: [Double],
+                                _ columnVariance: [Double],
+                                _ map: (Double, Double, Double) -> (Double, Double)) {
+        let rows = rowVariance.count, cols = columnVariance.count
+        var s = [Double](repeating: 0, count: nngp.count)
         for j in 0..<cols {
             let v2 = columnVariance[j]
             for i in 0..<rows {
                 let idx = i + j * rows
-                let (k, dk) = try pair(nngp[idx], rowVariance[i], v2, wantDerivative: wantNTK)
+                let k12 = nngp[idx]
+                s[idx] = Swift.max(rowVariance[i] * v2 - k12 * k12, 0).squareRoot()
+            }
+        }
+        var theta = s
+        VectorMath.atan2(&theta, nngp)
+        if var t = ntk {
+            ntk = nil
+            for idx in nngp.indices {
+                let th = (s[idx] == 0 && nngp[idx] == 0) ? Double.pi / 2 : theta[idx]
+                let (k, dk) = map(s[idx], nngp[idx], th)
                 nngp[idx] = k
-                if wantNTK { theta[idx] *= dk }
+                t[idx] *= dk
+            }
+            ntk = t
+        } else {
+            for idx in nngp.indices {
+                let th = (s[idx] == 0 && nngp[idx] == 0) ? Double.pi / 2 : theta[idx]
+                nngp[idx] = map(s[idx], nngp[idx], th).0
             }
         }
     }
