@@ -1,0 +1,194 @@
+import ArgumentParser
+import Foundation
+import KernelKit
+
+/// `kernelkit fit [gp|nngp|ntk]`: regression with an exact GP (a composite-kernel expression) or
+/// with the infinite-width NNGP / NTK predictor of a network architecture.
+struct FitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fit",
+        abstract: "Fit a regression model and report held-out accuracy.",
+        discussion: """
+            With no arguments: a Gaussian process on the bundled Mauna Loa CO2 series (monthly means \
+            1958-2001) with a composite kernel for the long-term trend, the seasonal cycle, medium-term \
+            irregularities and noise; hyperparameters by maximising the log marginal likelihood; the \
+            last 15% of the series held out to measure extrapolation.
+
+            MODEL is `gp` (default), `nngp` (Bayesian infinitely wide network) or `ntk` (infinitely \
+            wide network trained by gradient descent, at --time t).
+
+            KERNEL EXPRESSIONS (--kernel, model gp): names rbf (se), matern12, matern32, matern52, \
+            periodic, rq, linear, white, constant, sm (spectral mixture); `+` and `*` with the usual \
+            precedence, parentheses, numbers as constant factors; initial values by keyword: \
+            rbf(length=50), periodic(length=1, period=1), rq(length=1, alpha=1), white(noise=0.1), \
+            constant(value=4), linear(sigma0=1), sm(q=3); `fixed` after a value keeps it fixed, \
+            `in [lo, hi]` sets its bounds. Example: \
+            --kernel "rbf(length=50) + periodic(length=1, period=1 fixed)*rbf(length=100) + white(noise=0.1)"
+
+            ARCHITECTURES (--arch, models nngp/ntk): e.g. dense(1.5,0.05),relu,dense(1.5,0.05); see \
+            `kernelkit help kernel`.
+
+            DATA: --data takes a CSV or .npy file, or a bundled dataset name (see `kernelkit \
+            datasets`). --target names the target column (name or index; default: the last column, or \
+            the dataset's target). Other numeric columns are features.
+            """)
+
+    enum Model: String, ExpressibleByArgument, CaseIterable { case gp, nngp, ntk }
+    enum Split: String, ExpressibleByArgument, CaseIterable { case last, random }
+
+    @Argument(help: "gp, nngp or ntk.")
+    var model: Model = .gp
+
+    @Option(help: "Data file (.csv/.npy) or bundled dataset name.")
+    var data: String = "co2"
+
+    @Option(help: "Target column: name or index (negative counts from the end).")
+    var target: String?
+
+    @Option(help: "Separate test file with the same columns (instead of holding out a fraction).")
+    var test: String?
+
+    @Option(name: .customLong("test-fraction"), help: "Fraction of rows held out for testing (default 0.15 for co2, else 0.2).")
+    var testFraction: Double?
+
+    @Option(help: "How rows are held out: last (time series; default for co2) or random (default otherwise).")
+    var split: Split?
+
+    @Option(help: "Kernel expression (model gp). Default for co2: the classic trend+seasonal+irregular+noise kernel; otherwise constant*rbf + white.")
+    var kernel: String?
+
+    @Option(help: "Extra optimiser runs from random starts within the bounds (model gp).")
+    var restarts: Int = 2
+
+    @Flag(inversion: .prefixedNo, help: "Standardise features to zero mean, unit variance (default: on, except for co2 whose kernel is in years).")
+    var standardize: Bool?
+
+    @Flag(inversion: .prefixedNo, help: "Standardise the target (mean 0, variance 1) before fitting.")
+    var normalize = true
+
+    @Option(name: .customLong("save-model"), help: "Save the fitted GP to a JSON model file for `kernelkit predict`.")
+    var saveModel: String?
+
+    @Option(help: "Network architecture (models nngp/ntk).")
+    var arch: String = "dense(1.5,0.05),relu,dense(1.5,0.05),relu,dense(1.5,0.05)"
+
+    @Option(help: "Dense parameterization: ntk or standard (models nngp/ntk).")
+    var parameterization: String = "ntk"
+
+    @Option(help: "Training time of the gradient-descent ensemble (model ntk; default: infinity).")
+    var time: Double?
+
+    @Option(name: .customLong("diag-reg"), help: "Relative diagonal regularisation of the train kernel, i.e. the noise (models nngp/ntk).")
+    var diagReg: Double = 1e-3
+
+    @Flag(name: .customLong("fit-hyper"), help: "Maximise the NNGP marginal likelihood over W_std, b_std, noise and depth (models nngp/ntk).")
+    var fitHyper = false
+
+    @OptionGroup var runtime: RuntimeOptions
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if let f = testFraction, !(f > 0 && f < 1) { throw ValidationError("--test-fraction must be between 0 and 1, got \(f)") }
+        if restarts < 0 { throw ValidationError("--restarts must be ≥ 0") }
+        if !(diagReg >= 0 && diagReg.isFinite) { throw ValidationError("--diag-reg must be ≥ 0") }
+        if let t = time, !(t >= 0) { throw ValidationError("--time must be ≥ 0") }
+        if Parameterization(rawValue: parameterization) == nil { throw ValidationError("--parameterization must be ntk or standard") }
+        if model == .gp && (time != nil || fitHyper) { throw ValidationError("--time and --fit-hyper apply to nngp/ntk only") }
+        if model != .gp && kernel != nil { throw ValidationError("--kernel applies to model gp; use --arch for nngp/ntk") }
+    }
+
+    func run() throws {
+        runtime.apply()
+        let problem = try RegressionProblem.load(self)
+        switch model {
+        case .gp: try fitGaussianProcess(problem)
+        case .nngp, .ntk: try fitInfiniteWidth(problem)
+        }
+    }
+}
+
+/// Training and test data after loading, splitting and scaling.
+struct RegressionProblem {
+    var name: String
+    var path: String
+    var featureNames: [String]
+    var targetName: String
+    var trainX: Matrix
+    var trainY: Vector
+    var testX: Matrix
+    var testY: Vector
+    var featureMean: [Double]
+    var featureScale: [Double]
+    var isDefaultCO2: Bool
+    var droppedRows: Int
+
+    static func load(_ c: FitCommand) throws -> RegressionProblem {
+        let (path, bundledTarget) = try BundledData.resolve(c.data)
+        let targetColumn: DataColumn = c.target.map(dataColumn) ?? bundledTarget.map { .name($0) } ?? .index(-1)
+        let options = DataReadOptions(target: targetColumn, missingValues: .dropRows)
+        let all = try Dataset.load(path, options: options)
+        guard all.target != nil else { throw CLIError("no target column in \(path)") }
+        guard all.count >= 3 else { throw CLIError("\(path) has \(all.count) usable rows; need at least 3") }
+        let isCO2 = c.data == "co2" || c.data == "co2-weekly"
+        var train = all, testSet: Dataset
+        if let testPath = c.test {
+            testSet = try Dataset.load(try BundledData.resolve(testPath).path, options: options)
+            guard testSet.dimension == all.dimension else {
+                throw CLIError("test file has \(testSet.dimension) features, training file \(all.dimension)")
+            }
+        } else {
+            let fraction = c.testFraction ?? (isCO2 ? 0.15 : 0.2)
+            let split = c.split ?? (isCO2 ? .last : .random)
+            let nTest = Swift.max(1, Int((Double(all.count) * fraction).rounded()))
+            guard nTest < all.count else { throw CLIError("--test-fraction leaves no training data") }
+            var order = Array(0..<all.count)
+            if split == .random {
+                var rng = SeededGenerator(seed: c.runtime.seed)
+                rng.shuffle(&order)
+            }
+            train = all.rows(Array(order[0..<(all.count - nTest)]))
+            testSet = all.rows(Array(order[(all.count - nTest)...]))
+        }
+        let d = train.dimension
+        var mean = [Double](repeating: 0, count: d), scale = [Double](repeating: 1, count: d)
+        if c.standardize ?? !isCO2 {
+            for j in 0..<d {
+                let col = train.features.column(j).elements
+                let m = col.reduce(0, +) / Double(col.count)
+                let v = col.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(col.count)
+                mean[j] = m
+                scale[j] = v > 0 ? v.squareRoot() : 1
+            }
+        }
+        func scaled(_ x: Matrix) -> Matrix { Matrix(rows: x.rows, columns: d) { i, j in (x[i, j] - mean[j]) / scale[j] } }
+        return RegressionProblem(
+            name: c.data, path: path, featureNames: all.featureNames, targetName: all.targetName ?? "target",
+            trainX: scaled(train.features), trainY: train.target!, testX: scaled(testSet.features), testY: testSet.target!,
+            featureMean: mean, featureScale: scale, isDefaultCO2: isCO2, droppedRows: all.droppedLines.count)
+    }
+
+    /// Features in original units (for plots).
+    func original(_ x: Matrix) -> Matrix {
+        Matrix(rows: x.rows, columns: x.columns) { i, j in x[i, j] * featureScale[j] + featureMean[j] }
+    }
+
+    var summaryLine: String {
+        "\(trainX.rows) training / \(testX.rows) test rows, \(trainX.columns) feature\(trainX.columns == 1 ? "" : "s"), target '\(targetName)'"
+            + (droppedRows > 0 ? " (\(droppedRows) rows with missing values dropped)" : "")
+    }
+}
+
+/// Root-mean-square error of predictions.
+func rmse(_ prediction: Vector, _ truth: Vector) -> Double {
+    (zip(prediction.elements, truth.elements).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(truth.count)).squareRoot()
+}
+
+/// Mean log predictive density of Gaussian predictions N(mean, variance).
+func meanLogPredictiveDensity(_ mean: Vector, _ variance: Vector, _ truth: Vector) -> Double {
+    var s = 0.0
+    for i in truth.indices {
+        let v = Swift.max(variance[i], 1e-300)
+        s += -0.5 * (log(2 * Double.pi * v) + (truth[i] - mean[i]) * (truth[i] - mean[i]) / v)
+    }
+    return s / Double(truth.count)
+}

@@ -1,2 +1,0 @@
-import KernelKit
-print("kernelkit")
