@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 export OPENBLAS_NUM_THREADS=1
 reps=${1:-5}
 swift build -c release --product kernelkit-bench >/dev/null
-kk=$(.build/release/kernelkit-bench "$reps")
+kk=$(.build/release/kernelkit-bench linalg "$reps")
 np=$(python3 Benchmarks/anchors/numpy_linalg.py "$reps")
 python3 - "$kk" "$np" <<'PY'
 import json, sys

@@ -75,3 +75,12 @@ void kk_vec_atan2(size_t n, const double *y, const double *x, double *out) {
     if (kk_cpu_has_avx2()) kk_avx2_atan2(n, y, x, out);
     else kk_scalar_atan2(n, y, x, out);
 }
+
+// Allocator tuning for kernel computations (see kk_keep_large_allocations_on_heap in vecmath.h).
+#include <malloc.h>
+void kk_keep_large_allocations_on_heap(void) {
+#ifdef M_MMAP_THRESHOLD
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
+}

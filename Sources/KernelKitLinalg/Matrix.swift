@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A dense, column-major matrix of `Double`.
 ///
 /// Element `(i, j)` is stored at `storage[i + j * rows]`, the layout BLAS and LAPACK expect, so
@@ -14,11 +18,24 @@ public struct Matrix: Sendable, Equatable, Hashable, CustomStringConvertible {
     public var storage: [Double]
 
     /// A `rows × columns` matrix with every element equal to `value`.
+    ///
+    /// Matrices of 4 MiB and more ask the kernel for transparent huge pages before their memory is
+    /// first touched: an n × n kernel matrix otherwise costs n²/512 page faults (measured: 15% of
+    /// the NNGP+NTK computation at n = 4000).
     public init(rows: Int, columns: Int, repeating value: Double = 0) {
         precondition(rows >= 0 && columns >= 0, "Matrix dimensions must be non-negative")
         self.rows = rows
         self.columns = columns
-        self.storage = Array(repeating: value, count: rows * columns)
+        let count = rows * columns
+        guard count >= (1 << 19) else {
+            self.storage = Array(repeating: value, count: count)
+            return
+        }
+        self.storage = [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
+            adviseHugePages(UnsafeMutableRawBufferPointer(buffer))
+            buffer.initialize(repeating: value)
+            initialized = count
+        }
     }
 
     /// A matrix from elements already in column-major order.
@@ -147,23 +164,68 @@ public struct Matrix: Sendable, Equatable, Hashable, CustomStringConvertible {
     public var maxAbs: Double { storage.reduce(0) { Swift.max($0, abs($1)) } }
 
     /// Copy the lower triangle onto the upper one (after a routine that fills only one triangle).
+    /// Blocked in 64 × 64 tiles so both the strided reads and the writes stay in cache. O(n²).
     public mutating func symmetrizeFromLower() {
         precondition(isSquare)
-        let n = rows
+        let n = rows, b = 64
         storage.withUnsafeMutableBufferPointer { a in
-            for j in 0..<n {
-                for i in (j + 1)..<Swift.max(j + 1, n) { a[j + i * n] = a[i + j * n] }
+            for j0 in stride(from: 0, to: n, by: b) {
+                for i0 in stride(from: j0, to: n, by: b) {
+                    for j in j0..<Swift.min(j0 + b, n) {
+                        for i in Swift.max(i0, j + 1)..<Swift.max(Swift.max(i0, j + 1), Swift.min(i0 + b, n)) {
+                            a[j + i * n] = a[i + j * n]
+                        }
+                    }
+                }
             }
         }
     }
 
-    /// Copy the upper triangle onto the lower one.
+    /// Copy the upper triangle onto the lower one. O(n²).
     public mutating func symmetrizeFromUpper() {
         precondition(isSquare)
         let n = rows
         storage.withUnsafeMutableBufferPointer { a in
             for j in 0..<n {
                 for i in (j + 1)..<Swift.max(j + 1, n) { a[i + j * n] = a[j + i * n] }
+            }
+        }
+    }
+
+    /// The block `A[rows, columns]` in column-major order, written into `block` (resized to fit):
+    /// one contiguous copy per column. O(|rows|·|columns|).
+    public func copyBlock(rows r: Range<Int>, columns c: Range<Int>, into block: inout [Double]) {
+        precondition(r.lowerBound >= 0 && r.upperBound <= rows && c.lowerBound >= 0 && c.upperBound <= columns)
+        let m = r.count
+        if block.count != m * c.count { block = [Double](repeating: 0, count: m * c.count) }
+        let ld = rows
+        storage.withUnsafeBufferPointer { a in
+            block.withUnsafeMutableBufferPointer { out in
+                for (jj, j) in c.enumerated() {
+                    (out.baseAddress! + jj * m).update(from: a.baseAddress! + r.lowerBound + j * ld, count: m)
+                }
+            }
+        }
+    }
+
+    /// Writes a column-major `block` into `A[rows, columns]`; with `mirrored`, also writes its
+    /// transpose into `A[columns, rows]` (filling both triangles of a symmetric result from one block).
+    /// O(|rows|·|columns|).
+    public mutating func setBlock(rows r: Range<Int>, columns c: Range<Int>, from block: [Double], mirrored: Bool = false) {
+        precondition(r.lowerBound >= 0 && r.upperBound <= rows && c.lowerBound >= 0 && c.upperBound <= columns)
+        let m = r.count
+        precondition(block.count == m * c.count, "setBlock: block has \(block.count) elements, expected \(m * c.count)")
+        precondition(!mirrored || (c.upperBound <= rows && r.upperBound <= columns))
+        let ld = rows
+        storage.withUnsafeMutableBufferPointer { a in
+            block.withUnsafeBufferPointer { src in
+                for (jj, j) in c.enumerated() {
+                    (a.baseAddress! + r.lowerBound + j * ld).update(from: src.baseAddress! + jj * m, count: m)
+                }
+                guard mirrored else { return }
+                for (ii, i) in r.enumerated() {
+                    for (jj, j) in c.enumerated() { a[j + i * ld] = src[ii + jj * m] }
+                }
             }
         }
     }
@@ -191,6 +253,19 @@ public struct Matrix: Sendable, Equatable, Hashable, CustomStringConvertible {
     ) rethrows -> R {
         try storage.withUnsafeMutableBufferPointer(body)
     }
+}
+
+/// Marks the 2 MiB-aligned interior of `buffer` for transparent huge pages (Linux `madvise`;
+/// a no-op elsewhere or when the kernel declines).
+func adviseHugePages(_ buffer: UnsafeMutableRawBufferPointer) {
+    #if os(Linux)
+    guard let base = buffer.baseAddress else { return }
+    let huge = 2 << 20
+    let start = (Int(bitPattern: base) + huge - 1) & ~(huge - 1)
+    let end = (Int(bitPattern: base) + buffer.count) & ~(huge - 1)
+    guard end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }
+    _ = madvise(pointer, end - start, MADV_HUGEPAGE)
+    #endif
 }
 
 /// Short human formatting used in `description`s (not for data output, which uses %.17g).

@@ -92,3 +92,12 @@ public enum VectorMath {
         }
     }
 }
+
+/// Process-wide allocator settings for kernel workloads.
+public enum MemoryTuning {
+    /// Keep allocations up to 32 MiB on the malloc heap instead of a fresh mmap per allocation
+    /// (glibc's default above 128 KiB), so repeated n×n temporaries do not page-fault each time.
+    /// Measured on `kernelkit fit` (n = 443, 11 hyperparameters): 27 s → 15 s wall, system time
+    /// 13 s → 0. Call once at start-up; a no-op on non-glibc systems.
+    public static func keepLargeAllocationsOnHeap() { kk_keep_large_allocations_on_heap() }
+}

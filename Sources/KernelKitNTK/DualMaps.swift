@@ -43,20 +43,21 @@ struct DualMap: Sendable {
     /// The arc-cosine family (ReLU, LeakyReLU, ABReLU, Abs, Sign), Erf and GELU run vectorised over
     /// the tile (one libmvec atan2 per entry, the rest plain array arithmetic); the other activations
     /// evaluate the scalar `pair` per entry.
-    func apply(nngp: inout [Double], ntk: inout [Double]?, rowVariance: [Double], columnVariance: [Double]) throws {
+    func apply(nngp: inout [Double], ntk: inout [Double]?, rowVariance: [Double], columnVariance: [Double],
+               scratch: inout [Double], scratch2: inout [Double]) throws {
         let rows = rowVariance.count
         let cols = columnVariance.count
         precondition(nngp.count == rows * cols)
         switch activation {
         case let .abRelu(a, b):
-            applyArcCosine(nngp: &nngp, ntk: &ntk, rowVariance, columnVariance) { s, k12, theta in
+            applyArcCosine(nngp: &nngp, ntk: &ntk, rowVariance, columnVariance, &scratch, &scratch2) { s, k12, theta in
                 let factor = (a - b) * (a - b) / (2 * Double.pi)
                 let dotSigma = (a * a + b * b) / 2 - factor * theta
                 return (factor * s + dotSigma * k12, dotSigma)
             }
             return
         case .sign:
-            applyArcCosine(nngp: &nngp, ntk: &ntk, rowVariance, columnVariance) { _, _, theta in
+            applyArcCosine(nngp: &nngp, ntk: &ntk, rowVariance, columnVariance, &scratch, &scratch2) { _, _, theta in
                 (1 - 2 * theta / Double.pi, 0)
             }
             // sign(0) = 0: a zero-variance point has kernel 0 with everything.
@@ -65,26 +66,26 @@ struct DualMap: Sendable {
         case let .erf(a, b, c) where ntk == nil || !hasZeroVariance(rowVariance, columnVariance):
             // E = a²(2/π) atan2(2b²k₁₂, √((1+2b²k₁₁)(1+2b²k₂₂) − 4b⁴k₁₂²)) + c², derivative a²b²·4/(π√·).
             let b2 = b * b
-            var root = [Double](repeating: 0, count: nngp.count)
-            var angle = nngp
+            resize(&scratch, nngp.count)
+            resize(&scratch2, nngp.count)
             for j in 0..<cols {
                 let q = 1 + 2 * b2 * columnVariance[j]
                 for i in 0..<rows {
                     let idx = i + j * rows
                     let x = 2 * b2 * nngp[idx]
-                    root[idx] = Swift.max((1 + 2 * b2 * rowVariance[i]) * q - x * x, 0).squareRoot()
-                    angle[idx] = x
+                    scratch[idx] = Swift.max((1 + 2 * b2 * rowVariance[i]) * q - x * x, 0).squareRoot()
+                    scratch2[idx] = x
                 }
             }
-            VectorMath.atan2(&angle, root)
+            VectorMath.atan2(&scratch2, scratch)
             let scale = a * a * 2 / Double.pi, c2 = c * c
             if var theta = ntk {
                 ntk = nil
                 let d = a * a * b2 * 4 / Double.pi
-                for idx in theta.indices { theta[idx] *= d / root[idx] }
+                for idx in theta.indices { theta[idx] *= d / scratch[idx] }
                 ntk = theta
             }
-            for idx in nngp.indices { nngp[idx] = scale * angle[idx] + c2 }
+            for idx in nngp.indices { nngp[idx] = scale * scratch2[idx] + c2 }
             return
         default:
             let wantNTK = ntk != nil
@@ -103,41 +104,60 @@ struct DualMap: Sendable {
         }
     }
 
+    private func resize(_ a: inout [Double], _ n: Int) {
+        if a.count != n { a = [Double](repeating: 0, count: n) }
+    }
+
     private func hasZeroVariance(_ r: [Double], _ c: [Double]) -> Bool { r.contains(0) || c.contains(0) }
 
     /// Shared vectorised skeleton of the arc-cosine duals: s = √max(k₁₁k₂₂ − k₁₂², 0),
     /// θ = atan2(s, k₁₂) (π/2 when both vanish), then `map(s, k₁₂, θ) = (K′, Θ-factor)` per entry.
+    /// The loops run over the arrays' buffers (Swift memory, no C interop) so they compile to
+    /// straight vector code without per-element uniqueness checks — this is the hot path of
+    /// `InfiniteWidthNetwork.kernels`.
     @inline(__always)
     private func applyArcCosine(nngp: inout [Double], ntk: inout [Double]?, _ rowVariance: [Double],
-                                _ columnVariance: [Double],
+                                _ columnVariance: [Double], _ s: inout [Double], _ theta: inout [Double],
                                 _ map: (Double, Double, Double) -> (Double, Double)) {
-        let rows = rowVariance.count, cols = columnVariance.count
-        var s = [Double](repeating: 0, count: nngp.count)
-        for j in 0..<cols {
-            let v2 = columnVariance[j]
-            for i in 0..<rows {
-                let idx = i + j * rows
-                let k12 = nngp[idx]
-                s[idx] = Swift.max(rowVariance[i] * v2 - k12 * k12, 0).squareRoot()
+        let rows = rowVariance.count, cols = columnVariance.count, count = nngp.count
+        resize(&s, count)
+        resize(&theta, count)
+        nngp.withUnsafeBufferPointer { k in
+            s.withUnsafeMutableBufferPointer { sp in
+                rowVariance.withUnsafeBufferPointer { r in
+                    for j in 0..<cols {
+                        let v2 = columnVariance[j], base = j * rows
+                        for i in 0..<rows {
+                            let k12 = k[base + i]
+                            sp[base + i] = Swift.max(r[i] * v2 - k12 * k12, 0).squareRoot()
+                        }
+                    }
+                }
             }
         }
-        var theta = s
+        theta.withUnsafeMutableBufferPointer { t in
+            s.withUnsafeBufferPointer { sp in _ = t.update(fromContentsOf: sp) }
+        }
         VectorMath.atan2(&theta, nngp)
-        if var t = ntk {
-            ntk = nil
-            for idx in nngp.indices {
-                let th = (s[idx] == 0 && nngp[idx] == 0) ? Double.pi / 2 : theta[idx]
-                let (k, dk) = map(s[idx], nngp[idx], th)
-                nngp[idx] = k
-                t[idx] *= dk
-            }
-            ntk = t
-        } else {
-            for idx in nngp.indices {
-                let th = (s[idx] == 0 && nngp[idx] == 0) ? Double.pi / 2 : theta[idx]
-                nngp[idx] = map(s[idx], nngp[idx], th).0
+        let wantNTK = ntk != nil
+        var dtheta = ntk ?? []
+        ntk = nil
+        nngp.withUnsafeMutableBufferPointer { k in
+            s.withUnsafeBufferPointer { sp in
+                theta.withUnsafeBufferPointer { th in
+                    dtheta.withUnsafeMutableBufferPointer { d in
+                        for idx in 0..<count {
+                            let k12 = k[idx], sv = sp[idx]
+                            let angle = (sv == 0 && k12 == 0) ? Double.pi / 2 : th[idx]
+                            let (value, factor) = map(sv, k12, angle)
+                            k[idx] = value
+                            if wantNTK { d[idx] *= factor }
+                        }
+                    }
+                }
             }
         }
+        if wantNTK { ntk = dtheta }
     }
 
     /// v ↦ E[φ(u)²], u ~ N(0, v), for per-point variances.

@@ -67,23 +67,22 @@ public struct InfiniteWidthNetwork: Sendable, CustomStringConvertible {
         var theta = wantNTK ? Matrix(rows: n1, columns: n2) : nil
 
         let tile = Swift.max(16, tileSize)
+        var state = TileState(withNTK: wantNTK)
         for j0 in stride(from: 0, to: n2, by: tile) {
             let j1 = Swift.min(j0 + tile, n2)
             let iStart = symmetric ? j0 : 0
             for i0 in stride(from: iStart, to: n1, by: tile) {
                 let i1 = Swift.min(i0 + tile, n1)
-                var state = TileState(nngp: k, rows: i0..<i1, columns: j0..<j1,
-                                      rowVariance: Array(var1[i0..<i1]), columnVariance: Array(var2[j0..<j1]),
-                                      withNTK: wantNTK)
+                state.load(k, rows: i0..<i1, columns: j0..<j1, rowVariance: var1[i0..<i1], columnVariance: var2[j0..<j1])
                 state.fixNearParallel(xt1, xt2, rowOffset: i0, columnOffset: j0, dimension: d,
                                       symmetricDiagonal: symmetric && i0 == j0)
                 try plan.run(&state)
-                state.write(nngp: &k, ntk: &theta, rows: i0..<i1, columns: j0..<j1)
+                if symmetric && i0 == j0 { state.symmetrizeFromLower() }
+                // Off-diagonal tiles of a symmetric kernel also fill their mirror image.
+                let mirror = symmetric && i0 != j0
+                k.setBlock(rows: i0..<i1, columns: j0..<j1, from: state.nngp, mirrored: mirror)
+                if let t = state.ntk { theta!.setBlock(rows: i0..<i1, columns: j0..<j1, from: t, mirrored: mirror) }
             }
-        }
-        if symmetric {
-            k.symmetrizeFromLower()
-            theta?.symmetrizeFromLower()
         }
         return NeuralKernels(nngp: get == .ntk ? nil : k, ntk: theta)
     }
@@ -99,34 +98,43 @@ func exactDot(_ a: Matrix, _ i: Int, _ b: Matrix, _ j: Int) -> Double {
     return s
 }
 
-/// The kernel state of one tile while it passes through the layers.
+/// The kernel state of one tile while it passes through the layers. One instance is reused for
+/// every tile of a computation, so its buffers are allocated once.
 struct TileState {
-    var nngp: [Double]
+    var nngp: [Double] = []
     var ntk: [Double]?
-    var rowVariance: [Double]
-    var columnVariance: [Double]
+    var rowVariance: [Double] = []
+    var columnVariance: [Double] = []
     /// n_in for the next standard-parameterization Dense layer.
     var fanIn: Int = 0
+    /// Scratch space for the duals (same size as the tile).
+    var scratch: [Double] = []
+    var scratch2: [Double] = []
 
-    init(nngp k: Matrix, rows: Range<Int>, columns: Range<Int>, rowVariance: [Double],
-         columnVariance: [Double], withNTK: Bool) {
-        var t = [Double](repeating: 0, count: rows.count * columns.count)
-        var idx = 0
-        for j in columns {
-            for i in rows { t[idx] = k[i, j]; idx += 1 }
+    init(withNTK: Bool) { ntk = withNTK ? [] : nil }
+
+    /// Starts a new tile: K₀ entries from `k`, Θ₀ = 0, the given per-point variances.
+    mutating func load(_ k: Matrix, rows: Range<Int>, columns: Range<Int>, rowVariance r: ArraySlice<Double>,
+                       columnVariance c: ArraySlice<Double>) {
+        k.copyBlock(rows: rows, columns: columns, into: &nngp)
+        if ntk != nil {
+            if ntk!.count == nngp.count {
+                for i in ntk!.indices { ntk![i] = 0 }
+            } else {
+                ntk = [Double](repeating: 0, count: nngp.count)
+            }
         }
-        nngp = t
-        ntk = withNTK ? [Double](repeating: 0, count: t.count) : nil
-        self.rowVariance = rowVariance
-        self.columnVariance = columnVariance
+        rowVariance = Array(r)
+        columnVariance = Array(c)
     }
 
-    /// Replaces Gram entries with |cos| within 1e-12 of 1 (and the diagonal of a symmetric tile) by
+    /// Replaces Gram entries with cos² within 2e-12 of 1 (and the diagonal of a symmetric tile) by
     /// the fixed-order dot product, so they are consistent with the per-point variances.
     mutating func fixNearParallel(_ xt1: Matrix, _ xt2: Matrix, rowOffset: Int, columnOffset: Int,
                                   dimension d: Int, symmetricDiagonal: Bool) {
         let rows = rowVariance.count
         for j in columnVariance.indices {
+            let v2 = columnVariance[j]
             for i in 0..<rows {
                 let idx = i + j * rows
                 if symmetricDiagonal && i == j {
@@ -134,21 +142,20 @@ struct TileState {
                     continue
                 }
                 let c = nngp[idx]
-                let bound = (rowVariance[i] * columnVariance[j]).squareRoot()
-                if abs(c) >= (1 - 1e-12) * bound {
+                if c * c >= (1 - 2e-12) * (rowVariance[i] * v2) {
                     nngp[idx] = exactDot(xt1, rowOffset + i, xt2, columnOffset + j) / Double(d)
                 }
             }
         }
     }
 
-    func write(nngp k: inout Matrix, ntk theta: inout Matrix?, rows: Range<Int>, columns: Range<Int>) {
-        var idx = 0
-        for j in columns {
-            for i in rows {
-                k[i, j] = nngp[idx]
-                theta?[i, j] = ntk![idx]
-                idx += 1
+    /// Copies the lower triangle of a square (diagonal) tile onto its upper triangle.
+    mutating func symmetrizeFromLower() {
+        let n = rowVariance.count
+        for j in 0..<n {
+            for i in (j + 1)..<Swift.max(j + 1, n) {
+                nngp[j + i * n] = nngp[i + j * n]
+                if ntk != nil { ntk![j + i * n] = ntk![i + j * n] }
             }
         }
     }
@@ -191,23 +198,26 @@ struct CompiledNetwork {
         switch step {
         case let .dense(w, b, width, p):
             let w2 = w * w, b2 = (b ?? 0) * (b ?? 0)
+            let nIn = Double(s.fanIn), one = b == nil ? 0.0 : 1.0
             if var theta = s.ntk {
                 s.ntk = nil
-                switch p {
-                case .ntk:
-                    for i in theta.indices { theta[i] = (w2 * s.nngp[i] + b2) + w2 * theta[i] }
-                case .standard:
-                    let nIn = Double(s.fanIn), one = b == nil ? 0.0 : 1.0
-                    for i in theta.indices { theta[i] = nIn * s.nngp[i] + w2 * theta[i] + one }
+                s.nngp.withUnsafeBufferPointer { k in
+                    theta.withUnsafeMutableBufferPointer { t in
+                        switch p {
+                        case .ntk: for i in 0..<t.count { t[i] = (w2 * k[i] + b2) + w2 * t[i] }
+                        case .standard: for i in 0..<t.count { t[i] = nIn * k[i] + w2 * t[i] + one }
+                        }
+                    }
                 }
                 s.ntk = theta
             }
-            for i in s.nngp.indices { s.nngp[i] = w2 * s.nngp[i] + b2 }
+            s.nngp.withUnsafeMutableBufferPointer { k in for i in 0..<k.count { k[i] = w2 * k[i] + b2 } }
             for i in s.rowVariance.indices { s.rowVariance[i] = w2 * s.rowVariance[i] + b2 }
             for i in s.columnVariance.indices { s.columnVariance[i] = w2 * s.columnVariance[i] + b2 }
             s.fanIn = width
         case let .activation(dual):
-            try dual.apply(nngp: &s.nngp, ntk: &s.ntk, rowVariance: s.rowVariance, columnVariance: s.columnVariance)
+            try dual.apply(nngp: &s.nngp, ntk: &s.ntk, rowVariance: s.rowVariance, columnVariance: s.columnVariance,
+                           scratch: &s.scratch, scratch2: &s.scratch2)
             try dual.applyToVariances(&s.rowVariance)
             try dual.applyToVariances(&s.columnVariance)
         case .layerNorm:

@@ -18,6 +18,7 @@ struct KernelKitCommand: ParsableCommand {
         subcommands: [FitCommand.self, PredictCommand.self, KernelCommand.self, AnalyzeCommand.self, DatasetsCommand.self])
 
     static func main() {
+        MemoryTuning.keepLargeAllocationsOnHeap()
         let arguments = Array(CommandLine.arguments.dropFirst())
         do {
             var command = try parseAsRoot(arguments)

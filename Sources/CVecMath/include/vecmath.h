@@ -31,3 +31,8 @@ void kk_scalar_atan2(size_t n, const double *y, const double *x, double *out);
 
 /// 1 when the running CPU supports AVX2 (so the libmvec paths are used), else 0.
 int kk_vec_uses_avx2(void);
+
+/// glibc malloc serves blocks above 128 KiB from fresh mmaps and unmaps them on free, so code that
+/// allocates many n×n temporaries page-faults on every allocation. This raises the mmap threshold
+/// to 32 MiB and the trim threshold to 256 MiB for the process.
+void kk_keep_large_allocations_on_heap(void);
