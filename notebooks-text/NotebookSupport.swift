@@ -1,4 +1,5 @@
 // Support for the generated notebook suites (see Sources/NotebookCompiler).
+import Foundation
 import Testing
 
 /// Compares a cell's captured output with the notebook's ```output block: exactly, or with numbers
@@ -27,3 +28,10 @@ func __notebookCheck(actual: String, expected: String, tolerance: Double?, cell:
     }
 }
 
+
+/// Path of a bundled dataset file (datasets/ beside notebooks-text/), independent of the working
+/// directory the tests run in.
+func datasetPath(_ file: String) -> String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("datasets").appendingPathComponent(file).path
+}
