@@ -89,3 +89,34 @@ struct FiniteWidthTests {
         #expect(throws: NTKError.self) { try FiniteWidthNetwork([.dense(1), .activation(.relu)], inputDimension: 2, seed: 0) }
     }
 }
+
+@Suite("Gradient-descent training of finite networks")
+struct TrainingTests {
+    static let x = FiniteWidthTests.x
+    static let y = Matrix(rows: 4, columns: 1, columnMajor: [0.5, -0.3, 1.2, 0.1])
+
+    @Test("one small step moves the outputs by −(η/N) Θ_emp (f − y), as the NTK says", arguments: [Parameterization.ntk, .standard])
+    func firstStepFollowsTheEmpiricalNTK(p: Parameterization) throws {
+        let layers = try ArchitectureSpec.parse("dense(1.4,0.1,64),erf,dense(1.2,0.2,64),relu,dense(1.1,0.05,1)", parameterization: p)
+        var net = try FiniteWidthNetwork(layers, inputDimension: 3, seed: 5)
+        let theta = try net.empiricalKernels(Self.x).ntk!
+        let f0 = net(Self.x)
+        let eta = 1e-4
+        try net.train(inputs: Self.x, targets: Self.y, learningRate: eta, steps: 1)
+        let change = net(Self.x) - f0
+        let predicted = (-eta / 4) * BLAS.matmul(theta, f0 - Self.y)
+        // First-order agreement: the O(η²) remainder is ~1e-4 of the change at this η.
+        expectClose(change, predicted, rtol: 1e-3, atol: 1e-3 * predicted.maxAbs)
+    }
+
+    @Test("the training loss decreases, and a diverging learning rate is reported")
+    func lossDecreases() throws {
+        let layers = try ArchitectureSpec.parse("dense(1.5,0.05,256),relu,dense(1.5,0.05,1)")
+        var net = try FiniteWidthNetwork(layers, inputDimension: 3, seed: 2)
+        let losses = try net.train(inputs: Self.x, targets: Self.y, learningRate: 0.5, steps: 50)
+        #expect(losses.count == 51 && losses.last! < 0.1 * losses.first!)
+        #expect(zip(losses, losses.dropFirst()).allSatisfy { $1 <= $0 * (1 + 1e-12) })
+        var wild = try FiniteWidthNetwork(layers, inputDimension: 3, seed: 2)
+        #expect(throws: NTKError.self) { try wild.train(inputs: Self.x, targets: Self.y, learningRate: 1e6, steps: 200) }
+    }
+}
