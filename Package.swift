@@ -21,7 +21,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
@@ -37,13 +36,13 @@ let package = Package(
 
         // MARK: Library
         .target(name: "KernelKitLinalg",
-                dependencies: ["CBLAS", "CLAPACKE", "CFFTW", "CGSL", "CVecMath",
-                               .product(name: "Numerics", package: "swift-numerics")]),
+                dependencies: ["CBLAS", "CLAPACKE", "CFFTW", "CGSL", "CVecMath"],
+                exclude: ["README.md"]),
         .target(name: "KernelKitCore", dependencies: ["KernelKitLinalg"], exclude: ["Data/README.md"]),
         .target(name: "KernelKitPlot", exclude: ["README.md"]),
 
         // MARK: Method modules (one paper each; they depend on Core + Linalg only)
-        .target(name: "KernelKitNTK", dependencies: ["KernelKitLinalg"]),
+        .target(name: "KernelKitNTK", dependencies: ["KernelKitLinalg"], exclude: ["README.md"]),
 
         .target(name: "KernelKit", dependencies: ["KernelKitLinalg", "KernelKitCore", "KernelKitPlot",
                                                   "KernelKitNTK"]),
