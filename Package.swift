@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "KernelKitLinalg",
                 dependencies: ["CBLAS", "CLAPACKE", "CFFTW", "CGSL", "CVecMath"],
                 exclude: ["README.md"]),
-        .target(name: "KernelKitCore", dependencies: ["KernelKitLinalg"], exclude: ["Data/README.md"]),
+        .target(name: "KernelKitCore", dependencies: ["KernelKitLinalg"], exclude: ["README.md", "Data/README.md"]),
         .target(name: "KernelKitPlot", exclude: ["README.md"]),
 
         // MARK: Method modules (one paper each; they depend on Core + Linalg only)
@@ -79,6 +79,6 @@ let package = Package(
 
         // MARK: Benchmarks (not part of `swift test`; run `swift run -c release kernelkit-bench`)
         .executableTarget(name: "kernelkit-bench", dependencies: ["KernelKit"], path: "Benchmarks",
-                          exclude: ["README.md", "anchors"]),
+                          exclude: ["README.md", "anchors", "run.sh", "ntk.sh"]),
     ]
 )

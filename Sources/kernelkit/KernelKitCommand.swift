@@ -61,11 +61,8 @@ func printStatus(_ message: String) {
     FileHandle.standardError.write(Data("\(message)\n".utf8))
 }
 
-/// The user-facing text of any error: our errors carry a `description`; others fall back to Swift's.
-func describe(_ error: Error) -> String {
-    if let e = error as? CustomStringConvertible { return e.description }
-    return String(describing: error)
-}
+/// The user-facing text of any error: KernelKit's errors print their `description`.
+func describe(_ error: Error) -> String { String(describing: error) }
 
 enum KernelKitVersion {
     static let string = "0.1.0"
