@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -321,4 +323,79 @@ extension Matrix {
         for k in c.storage.indices { c.storage[k] *= b.storage[k] }
         return c
     }
+}
+
+// MARK: Concurrent block access
+
+/// Shared access to one matrix's storage from several threads that read and write *disjoint*
+/// blocks (tiled kernel computations). Obtain it with `Matrix.withConcurrentBlocks`; it must not
+/// escape that call. Thread safety is the caller's contract: no two concurrent calls may touch the
+/// same element when one of them writes.
+public struct ConcurrentBlocks: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Double>?
+    /// Dimensions of the underlying matrix.
+    public let rows: Int, columns: Int
+
+    /// `A[r, c]` into `block` (column-major, resized to fit). O(|r|·|c|).
+    public func copyBlock(rows r: Range<Int>, columns c: Range<Int>, into block: inout [Double]) {
+        precondition(r.lowerBound >= 0 && r.upperBound <= rows && c.lowerBound >= 0 && c.upperBound <= columns)
+        let m = r.count
+        if block.count != m * c.count { block = [Double](repeating: 0, count: m * c.count) }
+        guard let base, m > 0 else { return }
+        block.withUnsafeMutableBufferPointer { out in
+            for (jj, j) in c.enumerated() { (out.baseAddress! + jj * m).update(from: base + r.lowerBound + j * rows, count: m) }
+        }
+    }
+
+    /// Writes `block` into `A[r, c]` and, with `mirrored`, its transpose into `A[c, r]`. O(|r|·|c|).
+    public func setBlock(rows r: Range<Int>, columns c: Range<Int>, from block: [Double], mirrored: Bool = false) {
+        precondition(r.lowerBound >= 0 && r.upperBound <= rows && c.lowerBound >= 0 && c.upperBound <= columns)
+        let m = r.count
+        precondition(block.count == m * c.count, "setBlock: block has \(block.count) elements, expected \(m * c.count)")
+        precondition(!mirrored || (c.upperBound <= rows && r.upperBound <= columns))
+        guard let base, m > 0 else { return }
+        block.withUnsafeBufferPointer { src in
+            for (jj, j) in c.enumerated() { (base + r.lowerBound + j * rows).update(from: src.baseAddress! + jj * m, count: m) }
+            guard mirrored else { return }
+            for (ii, i) in r.enumerated() {
+                for (jj, j) in c.enumerated() { base[j + i * rows] = src[ii + jj * m] }
+            }
+        }
+    }
+}
+
+extension Matrix {
+    /// Gives `body` block access to this matrix that may be used from several threads at once
+    /// (each thread on its own blocks). The storage is uniquely owned for the duration.
+    public mutating func withConcurrentBlocks<R>(_ body: (ConcurrentBlocks) throws -> R) rethrows -> R {
+        let (r, c) = (rows, columns)
+        return try storage.withUnsafeMutableBufferPointer { buffer in
+            try body(ConcurrentBlocks(base: buffer.baseAddress, rows: r, columns: c))
+        }
+    }
+}
+
+/// Runs `body(i)` for i in 0..<count on up to `threads` threads (Dispatch's concurrentPerform), and
+/// rethrows the first error any iteration threw. With threads ≤ 1 it is a plain loop.
+public func concurrentForEach(_ count: Int, threads: Int, _ body: @Sendable (Int) throws -> Void) throws {
+    guard threads > 1 && count > 1 else {
+        for i in 0..<count { try body(i) }
+        return
+    }
+    let lock = NSLock()
+    nonisolated(unsafe) var firstError: Error? = nil
+    let workers = Swift.min(threads, count)
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+        var i = w
+        while i < count {
+            lock.lock(); let stop = firstError != nil; lock.unlock()
+            if stop { return }
+            do { try body(i) } catch {
+                lock.lock(); if firstError == nil { firstError = error }; lock.unlock()
+                return
+            }
+            i += workers
+        }
+    }
+    if let firstError { throw firstError }
 }

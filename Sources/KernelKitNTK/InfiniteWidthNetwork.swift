@@ -36,8 +36,10 @@ public struct InfiniteWidthNetwork: Sendable, CustomStringConvertible {
 
     /// NNGP and/or NTK between the rows of `x1` and the rows of `x2` (`nil`: x2 = x1, symmetric).
     /// - Throws: `NTKError.shapeMismatch`, `.nonFinite`, `.degenerate`.
+    /// `threads` tiles are processed concurrently (results do not depend on it); the BLAS call uses
+    /// OpenBLAS's own thread setting.
     public func kernels(_ x1: Matrix, _ x2: Matrix? = nil, get: KernelSelection = .both,
-                        tileSize: Int = 256) throws -> NeuralKernels {
+                        tileSize: Int = 256, threads: Int = 1) throws -> NeuralKernels {
         guard x1.isFinite else { throw NTKError.nonFinite("first input") }
         if let x2 {
             guard x2.isFinite else { throw NTKError.nonFinite("second input") }
@@ -64,27 +66,37 @@ public struct InfiniteWidthNetwork: Sendable, CustomStringConvertible {
             BLAS.gemm(.none, .transpose, alpha: 1 / Double(d), x1, b, &k)
         }
         let wantNTK = get != .nngp
-        var theta = wantNTK ? Matrix(rows: n1, columns: n2) : nil
 
         let tile = Swift.max(16, tileSize)
-        var state = TileState(withNTK: wantNTK)
-        for j0 in stride(from: 0, to: n2, by: tile) {
-            let j1 = Swift.min(j0 + tile, n2)
-            let iStart = symmetric ? j0 : 0
-            for i0 in stride(from: iStart, to: n1, by: tile) {
-                let i1 = Swift.min(i0 + tile, n1)
-                state.load(k, rows: i0..<i1, columns: j0..<j1, rowVariance: var1[i0..<i1], columnVariance: var2[j0..<j1])
-                state.fixNearParallel(xt1, xt2, rowOffset: i0, columnOffset: j0, dimension: d,
-                                      symmetricDiagonal: symmetric && i0 == j0)
-                try plan.run(&state)
-                if symmetric && i0 == j0 { state.symmetrizeFromLower() }
-                // Off-diagonal tiles of a symmetric kernel also fill their mirror image.
-                let mirror = symmetric && i0 != j0
-                k.setBlock(rows: i0..<i1, columns: j0..<j1, from: state.nngp, mirrored: mirror)
-                if let t = state.ntk { theta!.setBlock(rows: i0..<i1, columns: j0..<j1, from: t, mirrored: mirror) }
+        let tiles: [(Range<Int>, Range<Int>)] = stride(from: 0, to: n2, by: tile).flatMap { j0 in
+            stride(from: symmetric ? j0 : 0, to: n1, by: tile).map { i0 in
+                (i0..<Swift.min(i0 + tile, n1), j0..<Swift.min(j0 + tile, n2))
             }
         }
-        return NeuralKernels(nngp: get == .ntk ? nil : k, ntk: theta)
+        // Tiles are independent: each reads its own block of K₀ and writes its own block of K and Θ
+        // (plus the mirror image, for a symmetric kernel, which no tile reads).
+        let workers = Swift.max(1, Swift.min(threads, tiles.count))
+        var theta = wantNTK ? Matrix(rows: n1, columns: n2) : Matrix(rows: 0, columns: 0)
+        try k.withConcurrentBlocks { kBlocks in
+            try theta.withConcurrentBlocks { thetaBlocks in
+                try concurrentForEach(workers, threads: workers) { worker in
+                    var state = TileState(withNTK: wantNTK)
+                    for t in stride(from: worker, to: tiles.count, by: workers) {
+                        let (rows, columns) = tiles[t]
+                        let diagonal = symmetric && rows.lowerBound == columns.lowerBound
+                        state.load(kBlocks, rows: rows, columns: columns, rowVariance: var1[rows], columnVariance: var2[columns])
+                        state.fixNearParallel(xt1, xt2, rowOffset: rows.lowerBound, columnOffset: columns.lowerBound,
+                                              dimension: d, symmetricDiagonal: diagonal)
+                        try plan.run(&state)
+                        if diagonal { state.symmetrizeFromLower() }
+                        let mirror = symmetric && !diagonal
+                        kBlocks.setBlock(rows: rows, columns: columns, from: state.nngp, mirrored: mirror)
+                        if let values = state.ntk { thetaBlocks.setBlock(rows: rows, columns: columns, from: values, mirrored: mirror) }
+                    }
+                }
+            }
+        }
+        return NeuralKernels(nngp: get == .ntk ? nil : k, ntk: wantNTK ? theta : nil)
     }
 }
 
@@ -114,7 +126,7 @@ struct TileState {
     init(withNTK: Bool) { ntk = withNTK ? [] : nil }
 
     /// Starts a new tile: K₀ entries from `k`, Θ₀ = 0, the given per-point variances.
-    mutating func load(_ k: Matrix, rows: Range<Int>, columns: Range<Int>, rowVariance r: ArraySlice<Double>,
+    mutating func load(_ k: ConcurrentBlocks, rows: Range<Int>, columns: Range<Int>, rowVariance r: ArraySlice<Double>,
                        columnVariance c: ArraySlice<Double>) {
         k.copyBlock(rows: rows, columns: columns, into: &nngp)
         if ntk != nil {
@@ -162,8 +174,8 @@ struct TileState {
 }
 
 /// A network with its activation duals prepared (coefficient tables, quadrature nodes).
-struct CompiledNetwork {
-    indirect enum Step {
+struct CompiledNetwork: Sendable {
+    indirect enum Step: Sendable {
         case dense(w: Double, b: Double?, width: Int, parameterization: Parameterization)
         case activation(DualMap)
         case layerNorm

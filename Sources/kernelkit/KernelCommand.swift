@@ -59,7 +59,7 @@ struct KernelCommand: ParsableCommand {
             throw CLIError("--x has \(a.columns) columns but --x2 has \(b.columns)")
         }
         let selection: KernelSelection = get == "nngp" ? .nngp : .ntk
-        let k = try network.kernels(a, b, get: selection)
+        let k = try network.kernels(a, b, get: selection, threads: runtime.threads ?? 1)
         let m = (selection == .nngp ? k.nngp : k.ntk)!
         guard m.isFinite else { throw CLIError("the kernel has non-finite entries (overflow in a deep network?)") }
         if let out {

@@ -7,7 +7,7 @@ struct RuntimeOptions: ParsableArguments {
     @Option(help: "Seed for every random choice (train/test split, optimiser restarts).")
     var seed: UInt64 = 0
 
-    @Option(help: "Threads for BLAS/LAPACK (default: OpenBLAS's own choice, or OPENBLAS_NUM_THREADS).")
+    @Option(help: "Threads for BLAS/LAPACK and for tiled kernel computations (default: OpenBLAS's own setting for BLAS, one thread for tiles).")
     var threads: Int?
 
     func validate() throws {

@@ -129,3 +129,21 @@ struct DualPropertyTests {
         #expect(throws: NTKError.self) { try InfiniteWidthNetwork([.activation(.hermite(9))]) }
     }
 }
+
+@Suite("Tiled computation")
+struct TiledComputationTests {
+    @Test("results are bitwise identical for any tile size and thread count")
+    func tilesAndThreads() throws {
+        var rng = SeededGenerator(seed: 12)
+        let x = rng.normalMatrix(rows: 70, columns: 6), x2 = rng.normalMatrix(rows: 33, columns: 6)
+        let net = try InfiniteWidthNetwork(ArchitectureSpec.parse("dense(1.3,0.1),relu,dense(1.2,0.1),erf,dense(1,0.2)"))
+        let reference = try net.kernels(x, tileSize: 256, threads: 1)
+        for (tile, threads) in [(16, 1), (16, 2), (32, 3), (64, 2)] {
+            let k = try net.kernels(x, tileSize: tile, threads: threads)
+            #expect(k.nngp! == reference.nngp! && k.ntk! == reference.ntk!, "tile \(tile), threads \(threads)")
+        }
+        let crossReference = try net.kernels(x, x2, threads: 1)
+        let cross = try net.kernels(x, x2, tileSize: 16, threads: 2)
+        #expect(cross.nngp! == crossReference.nngp! && cross.ntk! == crossReference.ntk!)
+    }
+}
