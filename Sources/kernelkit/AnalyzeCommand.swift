@@ -62,7 +62,7 @@ struct AnalyzeCommand: ParsableCommand {
         runtime.apply()
         let (path, bundledTarget) = try BundledData.resolve(data)
         let column: DataColumn = target.map(dataColumn) ?? bundledTarget.map { .name($0) } ?? .index(-1)
-        var set = try Dataset.load(path, options: DataReadOptions(target: column, missingValues: .dropRows))
+        var set = try Dataset.load(path, options: DataReadOptions(target: column, missingValues: data == "co2-weekly" ? .dropRows : .error))
         if set.count > points { set = set.rows(Array(0..<points)) }
         let d = set.dimension
         let x = Matrix(rows: set.count, columns: d) { i, j in

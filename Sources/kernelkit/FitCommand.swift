@@ -57,6 +57,9 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Kernel expression (model gp). Default for co2: the classic trend+seasonal+irregular+noise kernel; otherwise constant*rbf + white.")
     var kernel: String?
 
+    @Flag(name: .customLong("drop-missing"), help: "Skip rows with missing values (empty, NA, NaN) instead of stopping with an error (always on for co2-weekly, which has 59 missing weeks).")
+    var dropMissing = false
+
     @Option(help: "Extra optimiser runs from random starts within the bounds (model gp).")
     var restarts: Int = 2
 
@@ -125,14 +128,15 @@ struct RegressionProblem {
     static func load(_ c: FitCommand) throws -> RegressionProblem {
         let (path, bundledTarget) = try BundledData.resolve(c.data)
         let targetColumn: DataColumn = c.target.map(dataColumn) ?? bundledTarget.map { .name($0) } ?? .index(-1)
-        let options = DataReadOptions(target: targetColumn, missingValues: .dropRows)
-        let all = try Dataset.load(path, options: options)
+        let drop = c.dropMissing || c.data == "co2-weekly"
+        let options = DataReadOptions(target: targetColumn, missingValues: drop ? .dropRows : .error)
+        let all = try loadForCLI(path, options)
         guard all.target != nil else { throw CLIError("no target column in \(path)") }
         guard all.count >= 3 else { throw CLIError("\(path) has \(all.count) usable rows; need at least 3") }
         let isCO2 = c.data == "co2" || c.data == "co2-weekly"
         var train = all, testSet: Dataset
         if let testPath = c.test {
-            testSet = try Dataset.load(try BundledData.resolve(testPath).path, options: options)
+            testSet = try loadForCLI(try BundledData.resolve(testPath).path, options)
             guard testSet.dimension == all.dimension else {
                 throw CLIError("test file has \(testSet.dimension) features, training file \(all.dimension)")
             }

@@ -105,3 +105,15 @@ func jsonNumber(_ x: Double) -> Any { x.isFinite ? x : NSNull() }
 
 /// Human formatting with `digits` significant digits.
 func fmt(_ x: Double, _ digits: Int = 6) -> String { String(format: "%.\(digits)g", x) }
+
+/// Loads a data file, phrasing a missing-value error in terms of the CLI's `--drop-missing`.
+func loadForCLI(_ path: String, _ options: DataReadOptions) throws -> Dataset {
+    do {
+        return try Dataset.load(path, options: options)
+    } catch {
+        guard case let .missingValue(file, line, column, name, value) = error else { throw error }
+        let field = value.isEmpty ? "empty field" : "'\(value)'"
+        let label = name.map { "\"\($0)\"" } ?? "\(column)"
+        throw CLIError("\(file):\(line): missing value (\(field)) in column \(label); fix the file or pass --drop-missing")
+    }
+}

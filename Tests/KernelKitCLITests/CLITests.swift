@@ -124,6 +124,7 @@ struct CLITests {
         ("a,b,target\n1,2,3\n4,x,6\n", "bad.csv:3: non-numeric value 'x'"),
         ("a,b,target\n1,2,3\n4,5\n", "bad.csv:3: wrong number of fields"),
         ("a,b,target\n1,2,3\n4,nan,6\n7,8,9\n1,1,1\n", "target"),
+        ("a,b,target\n1,2,3\n4,inf,6\n7,8,9\n", "bad.csv:3"),
         ("a,b,target\n1,2,abc\n3,4,5\n", "abc"),
         ("", "empty"),
     ])
@@ -131,9 +132,11 @@ struct CLITests {
         let path = try Self.temporaryFile("bad.csv", contents)
         let r = try Self.run(["fit", "--data", path, "--target", "target", "--restarts", "0", "--no-normalize"])
         if mentions == "target" {
-            // A NaN is a missing value: the row is dropped and the summary says so.
-            #expect(r.status == 0, "\(r.stderr)")
-            #expect(r.stdout.contains("1 rows with missing values dropped"), "\(r.stdout)")
+            // A NaN is a missing value: an error naming line and column, unless --drop-missing.
+            #expect(r.status == 1 && r.stderr.contains("bad.csv:3") && r.stderr.contains("\"b\""), "\(r.stderr)")
+            let dropped = try Self.run(["fit", "--data", path, "--target", "target", "--restarts", "0", "--drop-missing"])
+            #expect(dropped.status == 0, "\(dropped.stderr)")
+            #expect(dropped.stdout.contains("1 rows with missing values dropped"), "\(dropped.stdout)")
             return
         }
         #expect(r.status == 1, "status \(r.status): \(r.stderr)")
