@@ -43,9 +43,11 @@ let package = Package(
 
         // MARK: Method modules (one paper each; they depend on Core + Linalg only)
         .target(name: "KernelKitNTK", dependencies: ["KernelKitLinalg"], exclude: ["README.md"]),
+        .target(name: "KernelKitScaleMixtures", dependencies: ["KernelKitLinalg", "KernelKitCore", "KernelKitNTK"]),
+        .target(name: "KernelKitBessel", dependencies: ["KernelKitLinalg"]),
 
         .target(name: "KernelKit", dependencies: ["KernelKitLinalg", "KernelKitCore", "KernelKitPlot",
-                                                  "KernelKitNTK"]),
+                                                  "KernelKitNTK", "KernelKitScaleMixtures", "KernelKitBessel"]),
 
         // MARK: Command line
         .executableTarget(name: "kernelkit", dependencies: [
@@ -70,6 +72,14 @@ let package = Package(
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "KernelKitNTKTests", dependencies: [
             "KernelKitNTK", "KernelKitTestSupport",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KernelKitScaleMixturesTests", dependencies: [
+            "KernelKitScaleMixtures", "KernelKitTestSupport",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KernelKitBesselTests", dependencies: [
+            "KernelKitBessel", "KernelKitTestSupport",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "KernelKitPlotTests", dependencies: ["KernelKitPlot"]),

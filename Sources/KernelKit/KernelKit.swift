@@ -3,3 +3,5 @@
 @_exported import KernelKitCore
 @_exported import KernelKitPlot
 @_exported import KernelKitNTK
+@_exported import KernelKitScaleMixtures
+@_exported import KernelKitBessel
