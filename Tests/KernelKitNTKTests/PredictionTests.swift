@@ -73,3 +73,26 @@ struct PredictionTests {
         Self.close(p.covariance!, want.cov, "\(kind) cov")
     }
 }
+
+@Suite("Gradient-descent ensemble limits")
+struct EnsembleLimitTests {
+    @Test("the mean is 0 at t = 0 with prior covariance, and at t = ∞ equals kernel regression with Θ")
+    func limits() throws {
+        var rng = SeededGenerator(seed: 4)
+        let x = rng.normalMatrix(rows: 12, columns: 3), xs = rng.normalMatrix(rows: 5, columns: 3)
+        let y = rng.normalMatrix(rows: 12, columns: 2)   // two outputs
+        let net = try InfiniteWidthNetwork(ArchitectureSpec.parse("dense(1.4,0.1),erf,dense(1.2,0.1),relu,dense(1,0.1)"))
+        let blocks = try KernelBlocks(network: net, train: x, test: xs)
+        let e = try GradientDescentEnsemble(kernels: blocks.trainTrain, targets: y, kernel: .ntk, learningRate: 0.7)
+        let p = try e.predict(testTrain: blocks.testTrain, testTest: blocks.testTest, times: [0, .infinity], covariance: true)
+        #expect(p[0].mean.maxAbs == 0)
+        expectClose(p[0].covariance!, blocks.testTest!.nngp!, rtol: 1e-12, atol: 1e-12 * blocks.testTest!.nngp!.maxAbs)
+        // t = ∞: Θ_xD Θ_DD⁻¹ y by an independent Cholesky solve.
+        let regression = BLAS.matmul(blocks.testTrain.ntk!, try Cholesky(blocks.trainTrain.ntk!, jitter: .none).solve(y))
+        expectClose(p[1].mean, regression, rtol: 1e-8, atol: 1e-10 * regression.maxAbs)
+        // Monotone approach: the training residual shrinks with t.
+        let trainPred = try e.predict(testTrain: blocks.trainTrain, times: [0.1, 1, 10, 100])
+        let residuals = trainPred.map { ($0.mean - y).storage.reduce(0) { $0 + $1 * $1 } }
+        #expect(zip(residuals, residuals.dropFirst()).allSatisfy { $1 < $0 })
+    }
+}
