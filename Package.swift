@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "KernelKitCoreTests", dependencies: [
             "KernelKitCore", "KernelKitTestSupport",
             .product(name: "PropertyBased", package: "swift-property-based"),
-        ], resources: [.copy("Fixtures")]),
+        ]),
         .testTarget(name: "KernelKitNTKTests", dependencies: [
             "KernelKitNTK", "KernelKitTestSupport",
             .product(name: "PropertyBased", package: "swift-property-based"),
