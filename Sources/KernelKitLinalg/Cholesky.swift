@@ -17,6 +17,7 @@ public struct JitterPolicy: Sendable, Equatable {
     /// Attempts with jitter after the jitter-free one (0 means: never add jitter).
     public var maxAttempts: Int
 
+    /// A policy with the given first relative jitter, growth factor and number of jittered attempts.
     public init(initial: Double = 1e-10, growth: Double = 10, maxAttempts: Int = 5) {
         precondition(initial > 0 && growth > 1 && maxAttempts >= 0)
         self.initial = initial

@@ -17,7 +17,9 @@ public struct Vector: Sendable, Equatable, Hashable, RandomAccessCollection, Mut
     /// The zero vector of length `count`.
     public static func zeros(_ count: Int) -> Vector { Vector(repeating: 0, count: count) }
 
+    /// Always 0.
     public var startIndex: Int { 0 }
+    /// The number of elements.
     public var endIndex: Int { elements.count }
     @inlinable public subscript(i: Int) -> Double {
         get { elements[i] }
@@ -38,15 +40,19 @@ public struct Vector: Sendable, Equatable, Hashable, RandomAccessCollection, Mut
 
     public var description: String { "Vector(\(elements))" }
 
+    /// Elementwise sum (equal lengths). O(n).
     public static func + (a: Vector, b: Vector) -> Vector {
         precondition(a.count == b.count, "Vector +: length mismatch")
         return Vector(zip(a.elements, b.elements).map { $0 + $1 })
     }
+    /// Elementwise difference (equal lengths). O(n).
     public static func - (a: Vector, b: Vector) -> Vector {
         precondition(a.count == b.count, "Vector -: length mismatch")
         return Vector(zip(a.elements, b.elements).map { $0 - $1 })
     }
+    /// Scalar multiple. O(n).
     public static func * (s: Double, a: Vector) -> Vector { Vector(a.elements.map { s * $0 }) }
+    /// Negation. O(n).
     public static prefix func - (a: Vector) -> Vector { Vector(a.elements.map { -$0 }) }
 
     /// Elementwise product.

@@ -17,6 +17,7 @@ public struct NTKSpectrum: Sendable {
     /// Squared projections (vᵢᵀ y)² of the targets, i.e. how much of ‖y‖² each direction carries.
     public let targetEnergy: [Double]?
 
+    /// Eigendecomposes Θ (n × n, symmetric) and, with targets, projects y on the eigenvectors. O(n³).
     public init(ntk: Matrix, targets y: Vector? = nil, learningRate: Double = 1) throws {
         precondition(ntk.isSquare)
         let e = try SymmetricEigen(ntk)
@@ -49,6 +50,7 @@ public struct NTKSpectrum: Sendable {
 /// ‖Θ_w − Θ_∞‖_F / ‖Θ_∞‖_F averaged over `seeds` random initialisations, and the least-squares slope
 /// of log(deviation) against log(width), which the law of large numbers predicts to be −1/2.
 public struct WidthConvergence: Sendable {
+    /// The widths studied, in the order given.
     public let widths: [Int]
     /// Mean relative deviation per width.
     public let relativeDeviation: [Double]

@@ -11,10 +11,15 @@ import KernelKitLinalg
 public enum NNGPModelSelection {
     /// One fitted architecture.
     public struct Candidate: Sendable, CustomStringConvertible {
+        /// Number of hidden [Dense, φ] blocks.
         public let depth: Int
+        /// σ_w shared by every Dense layer.
         public let weightStd: Double
+        /// σ_b shared by every Dense layer.
         public let biasStd: Double
+        /// Observation noise σ_n² (in the units of the targets given).
         public let noiseVariance: Double
+        /// log N(y | 0, K + σ_n²I) at these values.
         public let logMarginalLikelihood: Double
 
         /// The fitted architecture as layers.

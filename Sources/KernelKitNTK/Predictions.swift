@@ -10,6 +10,7 @@ public struct KernelBlocks: Sendable {
     /// NNGP and NTK on x × x (needed for covariances only).
     public var testTest: NeuralKernels?
 
+    /// Blocks computed elsewhere (e.g. by another network or a cache).
     public init(trainTrain: NeuralKernels, testTrain: NeuralKernels, testTest: NeuralKernels? = nil) {
         self.trainTrain = trainTrain
         self.testTrain = testTrain
@@ -27,8 +28,11 @@ public struct KernelBlocks: Sendable {
 /// Diagonal regularisation of the train–train kernel before it is decomposed: K + λ·s·I with
 /// s = trace(K)/n (`relative`, neural-tangents' default) or s = 1 (`absolute`).
 public struct DiagonalRegularization: Sendable {
+    /// λ: the regularisation strength.
     public var value: Double
+    /// Whether λ is absolute (true) or relative to the mean diagonal trace(K)/n (false).
     public var absolute: Bool
+    /// Regularisation λ ≥ 0, relative by default (neural-tangents' `diag_reg`, `diag_reg_absolute_scale`).
     public init(_ value: Double = 0, absolute: Bool = false) {
         precondition(value >= 0, "diagonal regularisation must be ≥ 0")
         self.value = value
@@ -68,7 +72,9 @@ public struct EnsemblePrediction: Sendable {
 /// regression); at t = 0 the mean is 0 and the covariance is the prior K_xx.
 /// One O(n³) eigendecomposition serves any number of times; each time costs O(n²(n_test + k)).
 public struct GradientDescentEnsemble: Sendable {
+    /// The dynamics kernel: `.ntk` (all layers trained) or `.nngp` (last layer only).
     public let kernel: KernelSelection
+    /// η of the gradient flow.
     public let learningRate: Double
     let eigen: SymmetricEigen
     let kTrainTrain: Matrix
@@ -151,8 +157,10 @@ public struct GradientDescentEnsemble: Sendable {
 /// - `.ntkgp`: the GP posterior with the NTK as prior covariance (He, Lakshminarayanan & Teh 2020).
 /// R is the diagonal regularisation. Cost O(n³) once, O(n²·n_test) per prediction.
 public enum InfiniteWidthInference {
+    /// Which posterior: the NNGP GP, the infinite-time NTK ensemble, or the GP with NTK prior.
     public enum Posterior: String, Sendable, CaseIterable { case nngp, ntk, ntkgp }
 
+    /// Posterior mean (n_test × outputs) and, if requested, covariance for `kind`. O(n³ + n²·n_test).
     public static func posterior(_ kind: Posterior, blocks: KernelBlocks, targets y: Matrix,
                                  regularization: DiagonalRegularization = .init(),
                                  covariance: Bool = true) throws -> EnsemblePrediction {

@@ -60,7 +60,9 @@ public func standardNormal(using rng: inout some RandomNumberGenerator) -> Doubl
 /// A small deterministic generator (SplitMix64) so tests can build fixed inputs from a seed.
 public struct TestRNG: RandomNumberGenerator {
     var state: UInt64
+    /// A generator whose sequence is fixed by `seed`.
     public init(seed: UInt64) { state = seed }
+    /// The next 64 random bits (SplitMix64 step).
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
