@@ -167,7 +167,7 @@ public struct ProductKernel: Kernel {
         return (k, contraction)
     }
 
-    /// Σᵢⱼ Wᵢⱼ ∂Kᵢⱼ/∂θ for the product: factor f's parameters see W ∘ Π_{g≠f} K_g. O(F·n²) plus the
+    /// Σᵢⱼ Wᵢⱼ ∂Kᵢⱼ/∂θ for the product: factor f's parameters see W ∘ Π_{g≠f} K_g. O(F²·n²) plus the
     /// factors' own contractions.
     public func gramGradientContraction(_ x: Matrix, _ w: Matrix) -> [Double] {
         let grams = factors.map { $0.gram(x) }
