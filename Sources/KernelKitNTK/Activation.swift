@@ -29,7 +29,8 @@ public enum Activation: Sendable, CustomStringConvertible {
     case sign
     /// φ(x) = Σₖ cₖ xᵏ (Monomial(k) is the coefficient vector eₖ).
     case polynomial([Double])
-    /// φ(x) = max(x, 0)ᵏ, k ≥ 0 (k = 0 is the step function; its NTK factor is 0).
+    /// φ(x) = max(x, 0)ᵏ, k ≥ 0 (k = 0 is the step function; its NTK factor is 0). Closed form for
+    /// every k through `ArcCosinePolynomials`; coefficients grow like (2k)!, so k ≲ 20 in Float64.
     case rectifiedMonomial(Int)
     /// Normalised probabilists' Hermite polynomial Heₖ(x)/√(k!), 1 ≤ k ≤ 6. Like neural-tangents, the
     /// dual K ↦ Kᵏ assumes unit-variance inputs (k₁₁ = k₂₂ = 1).

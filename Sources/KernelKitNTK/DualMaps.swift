@@ -13,6 +13,8 @@ struct DualMap: Sendable {
     /// Polynomial duals: coefficient tables B_m for φ and φ′ (see `PolynomialDual`).
     private let polynomial: PolynomialDual?
     private let polynomialDerivative: PolynomialDual?
+    /// Arc-cosine polynomial tables for `.rectifiedMonomial`.
+    private let arcCosine: ArcCosinePolynomials?
     /// Gauss–Hermite nodes and weights (probabilists') for `.numerical`.
     private let nodes: [Double]
     private let weights: [Double]
@@ -27,6 +29,11 @@ struct DualMap: Sendable {
         } else {
             polynomial = nil
             polynomialDerivative = nil
+        }
+        if case let .rectifiedMonomial(n) = activation {
+            arcCosine = ArcCosinePolynomials(maxDegree: n)
+        } else {
+            arcCosine = nil
         }
         if case let .numerical(_, _, _, order) = activation {
             let rule = try Quadrature.gaussHermiteProbabilists(order: order)
@@ -247,28 +254,16 @@ struct DualMap: Sendable {
     }
 
     /// E[max(u,0)ⁿ max(v,0)ⁿ] = (k₁₁k₂₂)^{n/2} Jₙ(θ)/(2π) (Cho & Saul 2009, arc-cosine kernels) and
-    /// the NTK factor n²·E[max(u,0)ⁿ⁻¹ max(v,0)ⁿ⁻¹] (Price's theorem). Closed forms for n ≤ 3.
+    /// the NTK factor n²·E[max(u,0)ⁿ⁻¹ max(v,0)ⁿ⁻¹] (Price's theorem), for any degree n.
+    /// Jₙ comes from `ArcCosinePolynomials`: Jₙ = (−1)ⁿ[(π − θ)Pₙ(cos θ) + sin θ·Qₙ(cos θ)].
     private func rectifiedMonomial(_ n: Int, _ k12: Double, _ k11: Double, _ k22: Double,
                                    wantDerivative: Bool) throws -> (Double, Double) {
-        guard n <= 3 else {
-            throw NTKError.invalidLayer("rectified_monomial is available in closed form for degree ≤ 3 (got \(n)); use a numerical activation")
-        }
         let s = Swift.max(k11 * k22 - k12 * k12, 0).squareRoot()  // √(k₁₁k₂₂)·sin θ
         let theta = (s == 0 && k12 == 0) ? Double.pi / 2 : atan2(s, k12)
-        func expectation(_ m: Int) -> Double {
-            // (k₁₁k₂₂)^{m/2} Jₘ(θ) written in s = √(k₁₁k₂₂) sin θ and c = k₁₂ = √(k₁₁k₂₂) cos θ.
-            let c = k12, t = Double.pi - theta
-            let r2 = k11 * k22  // (√(k₁₁k₂₂))²
-            switch m {
-            case 0: return t / (2 * Double.pi)
-            case 1: return (s + t * c) / (2 * Double.pi)
-            case 2: return (3 * s * c + t * (r2 + 2 * c * c)) / (2 * Double.pi)
-            default: return (4 * s * s * s + 15 * s * c * c + t * (9 * s * s * c + 15 * c * c * c)) / (2 * Double.pi)
-            }
-        }
-        let k = expectation(n)
+        let table = arcCosine!
+        let k = table.expectation(n, k12: k12, r2: k11 * k22, s: s, theta: theta)
         guard wantDerivative, n > 0 else { return (k, 0) }
-        return (k, Double(n * n) * expectation(n - 1))
+        return (k, Double(n * n) * table.expectation(n - 1, k12: k12, r2: k11 * k22, s: s, theta: theta))
     }
 
     /// E[f(u) f(v)] by `order`² Gauss–Hermite points: u = √k₁₁ z₁, v = √k₂₂ (ρ z₁ + √(1−ρ²) z₂).
@@ -330,5 +325,60 @@ struct PolynomialDual: Sendable {
             total += mFactorial * k12Power * b1 * b2
         }
         return total
+    }
+}
+
+/// The arc-cosine functions Jₙ(θ) of Cho & Saul (2009), Jₙ = (−1)ⁿ sin^{2n+1}θ·(sin⁻¹θ ∂/∂θ)ⁿ[(π − θ)/sin θ],
+/// in the closed form Jₙ = (−1)ⁿ[(π − θ)Pₙ(c) + sin θ·Qₙ(c)], c = cos θ, with polynomials from
+///
+///     P₀ = 1, Q₀ = 0,
+///     Pₖ₊₁ = −(1 − c²)Pₖ′ − (2k + 1)c·Pₖ,   Qₖ₊₁ = −Pₖ − (1 − c²)Qₖ′ − 2k·c·Qₖ
+///
+/// (apply the operator to (π − θ)Pₖ/sin^{2k+1}θ + Qₖ/sin^{2k}θ). Pₙ has the parity of n and Qₙ that of
+/// n − 1, so (k₁₁k₂₂)^{n/2}Jₙ is a polynomial in k₁₂, k₁₁k₂₂ and √(k₁₁k₂₂ − k₁₂²) — no division by
+/// the norms, exact at cos θ = ±1. Checked: J₁ = sin θ + (π − θ)cos θ, J₂ = 3 sin θ cos θ + (π − θ)(1 + 2cos²θ).
+struct ArcCosinePolynomials: Sendable {
+    /// p[n][j], q[n][j]: coefficients of cʲ.
+    let p: [[Double]]
+    let q: [[Double]]
+
+    init(maxDegree: Int) {
+        var p: [[Double]] = [[1]], q: [[Double]] = [[0]]
+        for k in 0..<maxDegree {
+            let pk = p[k], qk = q[k]
+            var nextP = [Double](repeating: 0, count: k + 2)
+            var nextQ = [Double](repeating: 0, count: k + 2)
+            // −(1 − c²)f′ = −f′ + c²f′; f′ = Σ j·fⱼ c^{j−1}
+            func addMinusOneMinusCSquaredDerivative(_ f: [Double], into out: inout [Double]) {
+                for j in f.indices.dropFirst() {
+                    let d = Double(j) * f[j]
+                    out[j - 1] -= d
+                    if j + 1 < out.count { out[j + 1] += d }
+                }
+            }
+            addMinusOneMinusCSquaredDerivative(pk, into: &nextP)
+            for j in pk.indices where j + 1 < nextP.count { nextP[j + 1] -= Double(2 * k + 1) * pk[j] }
+            for j in pk.indices { nextQ[j] -= pk[j] }
+            addMinusOneMinusCSquaredDerivative(qk, into: &nextQ)
+            for j in qk.indices where j + 1 < nextQ.count { nextQ[j + 1] -= Double(2 * k) * qk[j] }
+            p.append(nextP)
+            q.append(nextQ)
+        }
+        self.p = p
+        self.q = q
+    }
+
+    /// E[max(u,0)ⁿ max(v,0)ⁿ] = (−1)ⁿ/(2π)·[(π − θ)Σⱼ Pₙⱼ k₁₂ʲ r^{n−j} + S·Σⱼ Qₙⱼ k₁₂ʲ r^{n−1−j}], with
+    /// r² = k₁₁k₂₂ and S = √(r² − k₁₂²); only even powers of r occur.
+    func expectation(_ n: Int, k12: Double, r2: Double, s: Double, theta: Double) -> Double {
+        func homogeneous(_ coefficients: [Double], degree: Int) -> Double {
+            var total = 0.0
+            for (j, a) in coefficients.enumerated() where a != 0 && degree - j >= 0 {
+                total += a * pow(k12, Double(j)) * pow(r2, Double((degree - j) / 2))
+            }
+            return total
+        }
+        let value = (Double.pi - theta) * homogeneous(p[n], degree: n) + (n > 0 ? s * homogeneous(q[n], degree: n - 1) : 0)
+        return (n % 2 == 0 ? 1 : -1) * value / (2 * Double.pi)
     }
 }

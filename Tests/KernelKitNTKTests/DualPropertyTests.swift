@@ -55,6 +55,9 @@ struct DualPropertyTests {
         ("sign", .sign, { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }, { _ in 0 }),
         ("rectified_monomial(2)", .rectifiedMonomial(2), { $0 > 0 ? $0 * $0 : 0 }, { $0 > 0 ? 2 * $0 : 0 }),
         ("rectified_monomial(3)", .rectifiedMonomial(3), { $0 > 0 ? $0 * $0 * $0 : 0 }, { $0 > 0 ? 3 * $0 * $0 : 0 }),
+        ("rectified_monomial(4)", .rectifiedMonomial(4), { $0 > 0 ? pow($0, 4) : 0 }, { $0 > 0 ? 4 * pow($0, 3) : 0 }),
+        ("rectified_monomial(5)", .rectifiedMonomial(5), { $0 > 0 ? pow($0, 5) : 0 }, { $0 > 0 ? 5 * pow($0, 4) : 0 }),
+        ("rectified_monomial(1) = relu", .rectifiedMonomial(1), { max($0, 0) }, { $0 > 0 ? 1 : 0 }),
     ]
 
     @Test("kinked closed forms equal Monte-Carlo averages within 5 standard errors (N = 200 000)",
