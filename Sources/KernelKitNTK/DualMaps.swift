@@ -75,13 +75,20 @@ struct DualMap: Sendable {
             let b2 = b * b
             resize(&scratch, nngp.count)
             resize(&scratch2, nngp.count)
-            for j in 0..<cols {
-                let q = 1 + 2 * b2 * columnVariance[j]
-                for i in 0..<rows {
-                    let idx = i + j * rows
-                    let x = 2 * b2 * nngp[idx]
-                    scratch[idx] = Swift.max((1 + 2 * b2 * rowVariance[i]) * q - x * x, 0).squareRoot()
-                    scratch2[idx] = x
+            nngp.withUnsafeBufferPointer { k in
+                scratch.withUnsafeMutableBufferPointer { root in
+                    scratch2.withUnsafeMutableBufferPointer { x2 in
+                        rowVariance.withUnsafeBufferPointer { r in
+                            for j in 0..<cols {
+                                let q = 1 + 2 * b2 * columnVariance[j], base = j * rows
+                                for i in 0..<rows {
+                                    let x = 2 * b2 * k[base + i]
+                                    root[base + i] = Swift.max((1 + 2 * b2 * r[i]) * q - x * x, 0).squareRoot()
+                                    x2[base + i] = x
+                                }
+                            }
+                        }
+                    }
                 }
             }
             VectorMath.atan2(&scratch2, scratch)
@@ -89,10 +96,18 @@ struct DualMap: Sendable {
             if var theta = ntk {
                 ntk = nil
                 let d = a * a * b2 * 4 / Double.pi
-                for idx in theta.indices { theta[idx] *= d / scratch[idx] }
+                theta.withUnsafeMutableBufferPointer { t in
+                    scratch.withUnsafeBufferPointer { root in
+                        for idx in 0..<t.count { t[idx] *= d / root[idx] }
+                    }
+                }
                 ntk = theta
             }
-            for idx in nngp.indices { nngp[idx] = scale * scratch2[idx] + c2 }
+            nngp.withUnsafeMutableBufferPointer { k in
+                scratch2.withUnsafeBufferPointer { angle in
+                    for idx in 0..<k.count { k[idx] = scale * angle[idx] + c2 }
+                }
+            }
             return
         default:
             let wantNTK = ntk != nil
