@@ -1,2 +1,0 @@
-/// Scale mixtures of Gaussian processes (Lee, Yun, Yang & Lee, ICLR 2022).
-public enum ScaleMixture {}
