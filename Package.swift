@@ -45,9 +45,11 @@ let package = Package(
         .target(name: "KernelKitNTK", dependencies: ["KernelKitLinalg"], exclude: ["README.md"]),
         .target(name: "KernelKitScaleMixtures", dependencies: ["KernelKitLinalg", "KernelKitCore", "KernelKitNTK"]),
         .target(name: "KernelKitBessel", dependencies: ["KernelKitLinalg"]),
+        .target(name: "KernelKitKDE", dependencies: ["KernelKitLinalg", "KernelKitCore"]),
 
         .target(name: "KernelKit", dependencies: ["KernelKitLinalg", "KernelKitCore", "KernelKitPlot",
-                                                  "KernelKitNTK", "KernelKitScaleMixtures", "KernelKitBessel"]),
+                                                  "KernelKitNTK", "KernelKitScaleMixtures", "KernelKitBessel",
+                                                  "KernelKitKDE"]),
 
         // MARK: Command line
         .executableTarget(name: "kernelkit", dependencies: [
@@ -80,6 +82,10 @@ let package = Package(
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "KernelKitBesselTests", dependencies: [
             "KernelKitBessel", "KernelKitTestSupport",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KernelKitKDETests", dependencies: [
+            "KernelKitKDE", "KernelKitTestSupport",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "KernelKitPlotTests", dependencies: ["KernelKitPlot"]),

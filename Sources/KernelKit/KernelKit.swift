@@ -5,3 +5,4 @@
 @_exported import KernelKitNTK
 @_exported import KernelKitScaleMixtures
 @_exported import KernelKitBessel
+@_exported import KernelKitKDE
