@@ -46,10 +46,11 @@ let package = Package(
         .target(name: "KernelKitScaleMixtures", dependencies: ["KernelKitLinalg", "KernelKitCore", "KernelKitNTK"]),
         .target(name: "KernelKitBessel", dependencies: ["KernelKitLinalg"]),
         .target(name: "KernelKitKDE", dependencies: ["KernelKitLinalg", "KernelKitCore"]),
+        .target(name: "KernelKitDKM", dependencies: ["KernelKitLinalg"]),
 
         .target(name: "KernelKit", dependencies: ["KernelKitLinalg", "KernelKitCore", "KernelKitPlot",
                                                   "KernelKitNTK", "KernelKitScaleMixtures", "KernelKitBessel",
-                                                  "KernelKitKDE"]),
+                                                  "KernelKitKDE", "KernelKitDKM"]),
 
         // MARK: Command line
         .executableTarget(name: "kernelkit", dependencies: [
@@ -87,6 +88,9 @@ let package = Package(
         .testTarget(name: "KernelKitKDETests", dependencies: [
             "KernelKitKDE", "KernelKitTestSupport",
             .product(name: "PropertyBased", package: "swift-property-based"),
+        ], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KernelKitDKMTests", dependencies: [
+            "KernelKitDKM", "KernelKitTestSupport",
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "KernelKitPlotTests", dependencies: ["KernelKitPlot"]),
         .testTarget(name: "KernelKitCLITests", dependencies: ["kernelkit"]),

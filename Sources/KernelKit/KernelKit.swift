@@ -6,3 +6,4 @@
 @_exported import KernelKitScaleMixtures
 @_exported import KernelKitBessel
 @_exported import KernelKitKDE
+@_exported import KernelKitDKM

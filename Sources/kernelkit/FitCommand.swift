@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import KernelKit
 
-/// `kernelkit fit [gp|nngp|ntk]`: regression with an exact GP (a composite-kernel expression) or
-/// with the infinite-width NNGP / NTK predictor of a network architecture.
+/// `kernelkit fit [gp|nngp|ntk|tprocess]`: regression with an exact GP (a composite-kernel expression),
+/// with the infinite-width NNGP / NTK predictor of a network architecture, or with a scale mixture
+/// of the NNGP (Student-t and heavier-tailed processes).
 struct FitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fit",
@@ -15,7 +16,15 @@ struct FitCommand: ParsableCommand {
             last 15% of the series held out to measure extrapolation.
 
             MODEL is `gp` (default), `nngp` (Bayesian infinitely wide network) or `ntk` (infinitely \
-            wide network trained by gradient descent, at --time t).
+            wide network trained by gradient descent, at --time t) or `tprocess` (scale mixture of \
+            the NNGP: a prior on the last-layer variance, y | s2 ~ N(0, s2 (K + eps I)); Lee et al. \
+            ICLR 2022; the target is used unscaled).
+
+            SCALE PRIORS (--prior, model tprocess): invgamma:ALPHA,BETA (Student-t process, closed \
+            form), burr12:C,D[,SCALE], halfcauchy:S (on the standard deviation), gamma:K,THETA, \
+            lognormal:MU,S (of log s2). --method closed-form (inverse gamma only), quadrature \
+            (adaptive, over log s2) or importance (self-normalised importance sampling, --samples, \
+            --seed).
 
             KERNEL EXPRESSIONS (--kernel, model gp): names rbf (se), matern12, matern32, matern52, \
             periodic, rq, linear, white, constant, sm (spectral mixture); `+` and `*` with the usual \
@@ -33,10 +42,10 @@ struct FitCommand: ParsableCommand {
             the dataset's target). Other numeric columns are features.
             """)
 
-    enum Model: String, ExpressibleByArgument, CaseIterable { case gp, nngp, ntk }
+    enum Model: String, ExpressibleByArgument, CaseIterable { case gp, nngp, ntk, tprocess }
     enum Split: String, ExpressibleByArgument, CaseIterable { case last, random }
 
-    @Argument(help: "gp, nngp or ntk.")
+    @Argument(help: "gp, nngp, ntk or tprocess.")
     var model: Model = .gp
 
     @Option(help: "Data file (.csv/.npy) or bundled dataset name.")
@@ -87,6 +96,18 @@ struct FitCommand: ParsableCommand {
     @Flag(name: .customLong("fit-hyper"), help: "Maximise the NNGP marginal likelihood over W_std, b_std, noise and depth (models nngp/ntk).")
     var fitHyper = false
 
+    @Option(help: "Prior on the last-layer variance (model tprocess; default invgamma:2,2): invgamma:ALPHA,BETA | burr12:C,D[,SCALE] | halfcauchy:S | gamma:K,THETA | lognormal:MU,S.")
+    var prior: String?
+
+    @Option(help: "Absolute diagonal jitter eps in K + eps I, the noise per unit of last-layer variance (model tprocess; default 0.01).")
+    var jitter: Double?
+
+    @Option(help: "closed-form (inverse-gamma prior; its default), quadrature (default otherwise) or importance (model tprocess).")
+    var method: ScaleMixtureFit.Method?
+
+    @Option(help: "Importance samples for --method importance (model tprocess; default 10000).")
+    var samples: Int?
+
     @OptionGroup var runtime: RuntimeOptions
     @OptionGroup var output: OutputOptions
 
@@ -98,6 +119,12 @@ struct FitCommand: ParsableCommand {
         if Parameterization(rawValue: parameterization) == nil { throw ValidationError("--parameterization must be ntk or standard") }
         if model == .gp && (time != nil || fitHyper) { throw ValidationError("--time and --fit-hyper apply to nngp/ntk only") }
         if model != .gp && kernel != nil { throw ValidationError("--kernel applies to model gp; use --arch for nngp/ntk") }
+        if model == .tprocess {
+            if time != nil || fitHyper { throw ValidationError("--time and --fit-hyper do not apply to model tprocess") }
+            try validateTProcessOptions()
+        } else if prior != nil || jitter != nil || method != nil || samples != nil {
+            throw ValidationError("--prior, --jitter, --method and --samples apply to model tprocess only")
+        }
     }
 
     func run() throws {
@@ -106,6 +133,7 @@ struct FitCommand: ParsableCommand {
         switch model {
         case .gp: try fitGaussianProcess(problem)
         case .nngp, .ntk: try fitInfiniteWidth(problem)
+        case .tprocess: try fitTProcess(problem)
         }
     }
 }
