@@ -111,6 +111,8 @@ struct CLITests {
         (["kernel", "--arch", "dense(1.5),foo", "--x", "datasets/iris.csv"], "unknown layer"),
         (["kernel", "--arch", "dense(1.5,", "--x", "datasets/iris.csv"], "unparseable spec"),
         (["predict", "--model", "/nonexistent.json", "--data", "datasets/iris.csv"], "missing model"),
+        (["fit", "tprocess", "--data", "diabetes", "--prior", "invgamma:0,1"], "prior out of domain"),
+        (["fit", "tprocess", "--data", "diabetes", "--prior", "student:3"], "unknown prior"),
     ] as [([String], String)])
     func badInput(arguments: [String], what: String) throws {
         let r = try Self.run(arguments)
@@ -141,5 +143,22 @@ struct CLITests {
         }
         #expect(r.status == 1, "status \(r.status): \(r.stderr)")
         #expect(r.stderr.contains(mentions), "\(r.stderr)")
+    }
+
+    @Test("fit tprocess reproduces the Student-t process reference (closed form)")
+    func tprocessReference() throws {
+        // Fixture data of Tests/KernelKitScaleMixturesTests (student_t_process.json, IG(2, 2), ε = 0.01).
+        let url = Self.repository.appendingPathComponent("Tests/KernelKitScaleMixturesTests/Fixtures/student_t_process.json")
+        let ref = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let xs = try #require(ref["x_train"] as? [[Double]]), ys = try #require(ref["y_train"] as? [Double])
+        let train = try Self.temporaryFile("train.csv", "a,b,y\n" + zip(xs, ys).map { "\($0[0]),\($0[1]),\($1)" }.joined(separator: "\n") + "\n")
+        let r = try Self.run(["fit", "tprocess", "--arch", "dense(1.5,0.05),relu,dense(1.5,0.05),relu,dense(1,0)",
+                              "--no-standardize", "--prior", "invgamma:2,2", "--jitter", "0.01", "--data", train, "--target", "y",
+                              "--test", train, "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let lml = try #require(object["log_marginal_likelihood"] as? Double)
+        // student_t_process.json, case alpha = beta = 2: log_marginal_likelihood −28.800097566814685.
+        #expect(abs(lml - -28.800097566814685) <= 1e-10 * 28.8, "log marginal likelihood \(lml)")
     }
 }
