@@ -47,10 +47,14 @@ let package = Package(
         .target(name: "KernelKitBessel", dependencies: ["KernelKitLinalg"]),
         .target(name: "KernelKitKDE", dependencies: ["KernelKitLinalg", "KernelKitCore"]),
         .target(name: "KernelKitDKM", dependencies: ["KernelKitLinalg"]),
+        .target(name: "KernelKitPDE", dependencies: ["KernelKitLinalg"]),
+        .target(name: "KernelKitPFN", dependencies: ["KernelKitLinalg", "KernelKitCore"],
+                resources: [.copy("Models")]),
 
         .target(name: "KernelKit", dependencies: ["KernelKitLinalg", "KernelKitCore", "KernelKitPlot",
                                                   "KernelKitNTK", "KernelKitScaleMixtures", "KernelKitBessel",
-                                                  "KernelKitKDE", "KernelKitDKM"]),
+                                                  "KernelKitKDE", "KernelKitDKM", "KernelKitPDE",
+                                                  "KernelKitPFN"]),
 
         // MARK: Command line
         .executableTarget(name: "kernelkit", dependencies: [
@@ -92,6 +96,14 @@ let package = Package(
         .testTarget(name: "KernelKitDKMTests", dependencies: [
             "KernelKitDKM", "KernelKitTestSupport",
         ], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KernelKitPDETests", dependencies: [
+            "KernelKitPDE", "KernelKitTestSupport",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KernelKitPFNTests", dependencies: [
+            "KernelKitPFN", "KernelKitTestSupport",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
         .testTarget(name: "KernelKitPlotTests", dependencies: ["KernelKitPlot"]),
         .testTarget(name: "KernelKitCLITests", dependencies: ["kernelkit"]),
         .testTarget(name: "NotebookTests", dependencies: ["KernelKit"], path: "notebooks-text",

@@ -7,3 +7,5 @@
 @_exported import KernelKitBessel
 @_exported import KernelKitKDE
 @_exported import KernelKitDKM
+@_exported import KernelKitPDE
+@_exported import KernelKitPFN

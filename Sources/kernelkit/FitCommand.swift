@@ -2,13 +2,30 @@ import ArgumentParser
 import Foundation
 import KernelKit
 
-/// `kernelkit fit [gp|nngp|ntk|tprocess]`: regression with an exact GP (a composite-kernel expression),
-/// with the infinite-width NNGP / NTK predictor of a network architecture, or with a scale mixture
-/// of the NNGP (Student-t and heavier-tailed processes).
+/// `kernelkit fit`: the fitting jobs. With no subcommand name (or a regression model name such as
+/// `nngp`), the regression job below runs; every method module with its own model kind has its own
+/// subcommand in its own file.
 struct FitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fit",
-        abstract: "Fit a regression model and report held-out accuracy.",
+        abstract: "Fit a model: regression (default: GP on Mauna Loa CO2), PDE, KDE, DKM, vMF, PFN.",
+        discussion: """
+            `kernelkit fit` alone, or `kernelkit fit gp|nngp|ntk|tprocess ...`, runs the regression \
+            job (see `kernelkit fit regression --help`). The other subcommands fit the method \
+            modules' models.
+            """,
+        subcommands: [FitRegressionCommand.self, FitPDECommand.self, FitKDECommand.self, FitDKMCommand.self,
+                      FitVMFCommand.self, FitPFNCommand.self],
+        defaultSubcommand: FitRegressionCommand.self)
+}
+
+/// `kernelkit fit [regression] [gp|nngp|ntk|tprocess]`: regression with an exact GP (a composite-kernel
+/// expression), with the infinite-width NNGP / NTK predictor of a network architecture, or with a
+/// scale mixture of the NNGP (Student-t and heavier-tailed processes).
+struct FitRegressionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "regression",
+        abstract: "Fit a regression model and report held-out accuracy (the default `fit` job).",
         discussion: """
             With no arguments: a Gaussian process on the bundled Mauna Loa CO2 series (monthly means \
             1958-2001) with a composite kernel for the long-term trend, the seasonal cycle, medium-term \
@@ -153,7 +170,7 @@ struct RegressionProblem {
     var isDefaultCO2: Bool
     var droppedRows: Int
 
-    static func load(_ c: FitCommand) throws -> RegressionProblem {
+    static func load(_ c: FitRegressionCommand) throws -> RegressionProblem {
         let (path, bundledTarget) = try BundledData.resolve(c.data)
         let targetColumn: DataColumn = c.target.map(dataColumn) ?? bundledTarget.map { .name($0) } ?? .index(-1)
         let drop = c.dropMissing || c.data == "co2-weekly"

@@ -17,7 +17,7 @@ struct SavedModel: Codable {
     var gaussianProcess: GaussianProcessModel
 }
 
-extension FitCommand {
+extension FitRegressionCommand {
     func fitGaussianProcess(_ p: RegressionProblem) throws {
         let expression = kernel ?? (p.isDefaultCO2 ? co2Kernel : "constant(value=1)*rbf(length=1) + white(noise=0.1)")
         let initialKernel = try KernelExpression.parse(expression)

@@ -1,7 +1,7 @@
 import Foundation
 import KernelKit
 
-extension FitCommand {
+extension FitRegressionCommand {
     /// Regression with an infinitely wide network: the NNGP posterior (`nngp`) or the
     /// gradient-descent ensemble at time t (`ntk`), Lee et al. 2018/2019.
     func fitInfiniteWidth(_ p: RegressionProblem) throws {

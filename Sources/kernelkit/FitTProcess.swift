@@ -5,7 +5,7 @@ import KernelKit
 /// `--method` values: closed-form, quadrature, importance.
 extension ScaleMixtureFit.Method: ExpressibleByArgument {}
 
-extension FitCommand {
+extension FitRegressionCommand {
     /// The prior of `--prior` (default IG(2, 2)), parsed and validated.
     var scalePrior: ScalePrior {
         get throws { try ScalePrior.parse(prior ?? "invgamma:2,2") }

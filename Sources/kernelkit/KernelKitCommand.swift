@@ -15,7 +15,8 @@ struct KernelKitCommand: ParsableCommand {
             CO2 series and extrapolate it. `kernelkit help <subcommand>` explains each subcommand.
             """,
         version: KernelKitVersion.string,
-        subcommands: [FitCommand.self, PredictCommand.self, KernelCommand.self, AnalyzeCommand.self, DatasetsCommand.self])
+        subcommands: [FitCommand.self, PredictCommand.self, KernelCommand.self, AnalyzeCommand.self,
+                      BesselCommand.self, DatasetsCommand.self])
 
     static func main() {
         MemoryTuning.keepLargeAllocationsOnHeap()

@@ -2,10 +2,19 @@ import ArgumentParser
 import Foundation
 import KernelKit
 
-/// `kernelkit predict --model model.json --data X`: predictions of a saved GP fit.
+/// `kernelkit predict`: predictions of saved models. Without a subcommand name, the GP job below.
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
+        abstract: "Predict with a saved model: a GP from `kernelkit fit --save-model` (default) or a PFN.",
+        subcommands: [PredictGaussianProcessCommand.self, PredictPFNCommand.self],
+        defaultSubcommand: PredictGaussianProcessCommand.self)
+}
+
+/// `kernelkit predict [gp] --model model.json --data X`: predictions of a saved GP fit.
+struct PredictGaussianProcessCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gp",
         abstract: "Predict with a model saved by `kernelkit fit --save-model`.",
         discussion: """
             --data is a CSV (header optional) or .npy file of inputs, one point per row, with the \
