@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "KernelKitNTK", dependencies: ["KernelKitLinalg"], exclude: ["README.md"]),
         .target(name: "KernelKitScaleMixtures", dependencies: ["KernelKitLinalg", "KernelKitCore", "KernelKitNTK"]),
         .target(name: "KernelKitBessel", dependencies: ["KernelKitLinalg"]),
-        .target(name: "KernelKitKDE", dependencies: ["KernelKitLinalg", "KernelKitCore"]),
+        .target(name: "KernelKitKDE", dependencies: ["KernelKitLinalg", "KernelKitCore"], exclude: ["README.md"]),
         .target(name: "KernelKitDKM", dependencies: ["KernelKitLinalg"]),
         .target(name: "KernelKitPDE", dependencies: ["KernelKitLinalg"]),
         .target(name: "KernelKitPFN", dependencies: ["KernelKitLinalg", "KernelKitCore"],

@@ -87,13 +87,11 @@ public struct BinnedKernelDensity: Sendable {
             grid = BinnedKernelDensity.convolve1D(data.storage, lo: offsets[0], delta: spacings[0], gridPoints: g,
                                                   kernel: kernel, bandwidth: h)
         } else {
-            let lengths = spacings.map { Swift.min(g - 1, Int((tau * h / $0).rounded(.up))) }
-            let padded = lengths.map { FFT.fastLength(atLeast: g + $0) }
-            guard padded[0] * padded[1] <= 1 << 26 else {
-                throw .invalidParameter("the padded FFT grid \(padded[0]) × \(padded[1]) is too large; use fewer gridPoints")
+            guard GridConvolution.paddedShape([g, g], spacing: spacings, kernel: kernel, bandwidth: h) != nil else {
+                throw .invalidParameter("the padded FFT grid for \(g) × \(g) nodes is too large; use fewer gridPoints")
             }
             grid = BinnedKernelDensity.convolve2D(data, lo: offsets, delta: spacings, gridPoints: g,
-                                                  supports: lengths, padded: padded, kernel: kernel, bandwidth: h)
+                                                  kernel: kernel, bandwidth: h)
         }
         var maxValue = 0.0
         for k in grid.indices {
@@ -125,25 +123,7 @@ public struct BinnedKernelDensity: Sendable {
     public func density(at queries: Matrix) throws(KernelDensityError) -> [Double] {
         guard queries.columns == dimension else { throw .dimensionMismatch(expected: dimension, got: queries.columns) }
         guard queries.isFinite else { throw .nonFinite(what: "queries") }
-        let m = queries.rows
-        let g0 = axes[0].count
-        let lo0 = axes[0][0], delta0 = axes[0][1] - axes[0][0]
-        if dimension == 1 {
-            return (0..<m).map { i in
-                guard let (k, f) = BinnedKernelDensity.cell(queries.storage[i], lo: lo0, delta: delta0, count: g0) else { return 0 }
-                return (1 - f) * values[k] + f * values[k + 1]
-            }
-        }
-        let g1 = axes[1].count
-        let lo1 = axes[1][0], delta1 = axes[1][1] - axes[1][0]
-        return (0..<m).map { i in
-            guard let (a, fa) = BinnedKernelDensity.cell(queries.storage[i], lo: lo0, delta: delta0, count: g0),
-                  let (b, fb) = BinnedKernelDensity.cell(queries.storage[i + m], lo: lo1, delta: delta1, count: g1)
-            else { return 0 }
-            let v00 = values[a + b * g0], v10 = values[a + 1 + b * g0]
-            let v01 = values[a + (b + 1) * g0], v11 = values[a + 1 + (b + 1) * g0]
-            return (1 - fb) * ((1 - fa) * v00 + fa * v10) + fb * ((1 - fa) * v01 + fa * v11)
-        }
+        return GridInterpolation.evaluate(values: values, axes: axes, at: queries)
     }
 
     /// The left node index k ∈ [0, count − 2] and fraction f ∈ [0, 1] of x in the grid, or nil outside.
@@ -158,9 +138,7 @@ public struct BinnedKernelDensity: Sendable {
     /// Linear binning of `points` and FFT convolution with the sampled kernel; unnormalised sums at the nodes.
     private static func convolve1D(_ points: [Double], lo: Double, delta: Double, gridPoints g: Int,
                                    kernel: DensityKernel, bandwidth h: Double) -> [Double] {
-        let support = Swift.min(g - 1, Int((kernel.truncationRadius * h / delta).rounded(.up)))
-        let length = FFT.fastLength(atLeast: g + support)
-        var bins = [Double](repeating: 0, count: length)
+        var bins = [Double](repeating: 0, count: g)
         let inverseDelta = 1 / delta
         for x in points {
             let t = (x - lo) * inverseDelta
@@ -169,48 +147,87 @@ public struct BinnedKernelDensity: Sendable {
             bins[k] += 1 - f
             bins[k + 1] += f
         }
-        var sampled = [Double](repeating: 0, count: length)
-        for k in 0...support {
-            let v = kernel.profile(distance: Double(k) * delta, bandwidth: h)
-            sampled[k] = v
-            if k > 0 { sampled[length - k] = v }
-        }
-        let product = FFT.forwardReal(bins).hadamard(FFT.forwardReal(sampled))
-        return Array(FFT.inverseReal(product, count: length)[0..<g])
+        return GridConvolution.convolve(bins, shape: [g], spacing: [delta], kernel: kernel, bandwidth: h)
     }
 
-    /// Bilinear binning and 2-D FFT convolution on a zero-padded `padded[0] × padded[1]` grid.
+    /// Bilinear binning and 2-D FFT convolution.
     private static func convolve2D(_ data: Matrix, lo: [Double], delta: [Double], gridPoints g: Int,
-                                   supports: [Int], padded: [Int], kernel: DensityKernel,
-                                   bandwidth h: Double) -> [Double] {
-        let (n0, n1) = (padded[0], padded[1])
+                                   kernel: DensityKernel, bandwidth h: Double) -> [Double] {
         let n = data.rows
-        var bins = [Double](repeating: 0, count: n0 * n1)
+        var bins = [Double](repeating: 0, count: g * g)
         for i in 0..<n {
             let t0 = (data.storage[i] - lo[0]) / delta[0]
             let t1 = (data.storage[i + n] - lo[1]) / delta[1]
             let a = Swift.min(Int(t0), g - 2), b = Swift.min(Int(t1), g - 2)
             let fa = t0 - Double(a), fb = t1 - Double(b)
-            bins[a + b * n0] += (1 - fa) * (1 - fb)
-            bins[a + 1 + b * n0] += fa * (1 - fb)
-            bins[a + (b + 1) * n0] += (1 - fa) * fb
-            bins[a + 1 + (b + 1) * n0] += fa * fb
+            bins[a + b * g] += (1 - fa) * (1 - fb)
+            bins[a + 1 + b * g] += fa * (1 - fb)
+            bins[a + (b + 1) * g] += (1 - fa) * fb
+            bins[a + 1 + (b + 1) * g] += fa * fb
+        }
+        return GridConvolution.convolve(bins, shape: [g, g], spacing: delta, kernel: kernel, bandwidth: h)
+    }
+}
+
+/// Discrete convolution of weights on a regular 1-D or 2-D grid with a radial kernel sampled at the
+/// grid offsets, by zero-padded real FFTs (no wrap-around):
+///
+///     out[p] = Σ_q w[q] · k(‖(p − q)·Δ‖; h),   p, q grid multi-indices, |p − q|·Δ ≤ τh per axis,
+///
+/// with τ the kernel's `truncationRadius`. O(N log N) for the padded size N.
+enum GridConvolution {
+    /// The padded FFT lengths for `shape`, or nil if a 2-D padded grid would exceed 2²⁶ cells.
+    static func paddedShape(_ shape: [Int], spacing: [Double], kernel: DensityKernel, bandwidth h: Double) -> [Int]? {
+        let padded = zip(shape, spacing).map { g, delta in
+            FFT.fastLength(atLeast: g + Swift.min(g - 1, Int((kernel.truncationRadius * h / delta).rounded(.up))))
+        }
+        return padded.reduce(1, *) <= 1 << 26 ? padded : nil
+    }
+
+    /// `weights` column-major with `shape` ([g] or [g0, g1]); returns the convolution at the same nodes.
+    /// Precondition: `paddedShape` is not nil.
+    static func convolve(_ weights: [Double], shape: [Int], spacing: [Double], kernel: DensityKernel,
+                         bandwidth h: Double) -> [Double] {
+        let supports = zip(shape, spacing).map { g, delta in
+            Swift.min(g - 1, Int((kernel.truncationRadius * h / delta).rounded(.up)))
+        }
+        guard let padded = paddedShape(shape, spacing: spacing, kernel: kernel, bandwidth: h) else {
+            preconditionFailure("GridConvolution: padded grid too large (check paddedShape first)")
+        }
+        if shape.count == 1 {
+            let (g, length) = (shape[0], padded[0])
+            var bins = [Double](repeating: 0, count: length)
+            bins.replaceSubrange(0..<g, with: weights)
+            var sampled = [Double](repeating: 0, count: length)
+            for k in 0...supports[0] {
+                let v = kernel.profile(distance: Double(k) * spacing[0], bandwidth: h)
+                sampled[k] = v
+                if k > 0 { sampled[length - k] = v }
+            }
+            let product = FFT.forwardReal(bins).hadamard(FFT.forwardReal(sampled))
+            return Array(FFT.inverseReal(product, count: length)[0..<g])
+        }
+        let (g0, g1) = (shape[0], shape[1])
+        let (n0, n1) = (padded[0], padded[1])
+        var bins = [Double](repeating: 0, count: n0 * n1)
+        for j in 0..<g1 {
+            for i in 0..<g0 { bins[i + j * n0] = weights[i + j * g0] }
         }
         var sampled = [Double](repeating: 0, count: n0 * n1)
         for q in -supports[1]...supports[1] {
             let col = (q + n1) % n1
-            let y = Double(q) * delta[1]
+            let y = Double(q) * spacing[1]
             for p in -supports[0]...supports[0] {
-                let x = Double(p) * delta[0]
+                let x = Double(p) * spacing[0]
                 sampled[(p + n0) % n0 + col * n0] = kernel.profile(squaredDistance: x * x + y * y, bandwidth: h)
             }
         }
         let spectrum = RealFFT2D.forward(bins, rows: n0, columns: n1)
             .hadamard(RealFFT2D.forward(sampled, rows: n0, columns: n1))
         let full = RealFFT2D.inverse(spectrum, rows: n0, columns: n1)
-        var out = [Double](repeating: 0, count: g * g)
-        for j in 0..<g {
-            for i in 0..<g { out[i + j * g] = full[i + j * n0] }
+        var out = [Double](repeating: 0, count: g0 * g1)
+        for j in 0..<g1 {
+            for i in 0..<g0 { out[i + j * g0] = full[i + j * n0] }
         }
         return out
     }

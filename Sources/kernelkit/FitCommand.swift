@@ -41,7 +41,9 @@ struct FitRegressionCommand: ParsableCommand {
             form), burr12:C,D[,SCALE], halfcauchy:S (on the standard deviation), gamma:K,THETA, \
             lognormal:MU,S (of log s2). --method closed-form (inverse gamma only), quadrature \
             (adaptive, over log s2) or importance (self-normalised importance sampling, --samples, \
-            --seed).
+            --seed). With the inverse-gamma prior: --fit-hyper maximises the evidence over eps, W_std, \
+            b_std and depth (alpha with --fit-alpha; beta only trades off against the kernel's scale); --classify treats the target as class \
+            labels (one-hot regression; accuracy and NLL of the test labels).
 
             KERNEL EXPRESSIONS (--kernel, model gp): names rbf (se), matern12, matern32, matern52, \
             periodic, rq, linear, white, constant, sm (spectral mixture); `+` and `*` with the usual \
@@ -110,8 +112,14 @@ struct FitRegressionCommand: ParsableCommand {
     @Option(name: .customLong("diag-reg"), help: "Relative diagonal regularisation of the train kernel, i.e. the noise (models nngp/ntk).")
     var diagReg: Double = 1e-3
 
-    @Flag(name: .customLong("fit-hyper"), help: "Maximise the NNGP marginal likelihood over W_std, b_std, noise and depth (models nngp/ntk).")
+    @Flag(name: .customLong("fit-hyper"), help: "Maximise the NNGP marginal likelihood over W_std, b_std, noise and depth (models nngp/ntk); for tprocess the Student-t evidence over eps, W_std, b_std and depth 1-3 at the --prior's alpha and beta.")
     var fitHyper = false
+
+    @Flag(name: .customLong("fit-alpha"), help: "With --fit-hyper (model tprocess): free alpha too (it runs to its upper bound: the evidence grows with alpha towards the GP).")
+    var fitAlpha = false
+
+    @Flag(help: "Classify (model tprocess): the target column holds integer class labels; exact regression on one-hot labels, class probabilities by Monte Carlo over the predictive t (--samples, --seed).")
+    var classify = false
 
     @Option(help: "Prior on the last-layer variance (model tprocess; default invgamma:2,2): invgamma:ALPHA,BETA | burr12:C,D[,SCALE] | halfcauchy:S | gamma:K,THETA | lognormal:MU,S.")
     var prior: String?
@@ -122,7 +130,7 @@ struct FitRegressionCommand: ParsableCommand {
     @Option(help: "closed-form (inverse-gamma prior; its default), quadrature (default otherwise) or importance (model tprocess).")
     var method: ScaleMixtureFit.Method?
 
-    @Option(help: "Importance samples for --method importance (model tprocess; default 10000).")
+    @Option(help: "Importance samples for --method importance (default 10000), or Monte Carlo draws per test point for --classify (default 2000) (model tprocess).")
     var samples: Int?
 
     @OptionGroup var runtime: RuntimeOptions
@@ -137,10 +145,10 @@ struct FitRegressionCommand: ParsableCommand {
         if model == .gp && (time != nil || fitHyper) { throw ValidationError("--time and --fit-hyper apply to nngp/ntk only") }
         if model != .gp && kernel != nil { throw ValidationError("--kernel applies to model gp; use --arch for nngp/ntk") }
         if model == .tprocess {
-            if time != nil || fitHyper { throw ValidationError("--time and --fit-hyper do not apply to model tprocess") }
+            if time != nil { throw ValidationError("--time does not apply to model tprocess") }
             try validateTProcessOptions()
-        } else if prior != nil || jitter != nil || method != nil || samples != nil {
-            throw ValidationError("--prior, --jitter, --method and --samples apply to model tprocess only")
+        } else if prior != nil || jitter != nil || method != nil || samples != nil || fitAlpha || classify {
+            throw ValidationError("--prior, --jitter, --method, --samples, --fit-alpha and --classify apply to model tprocess only")
         }
     }
 

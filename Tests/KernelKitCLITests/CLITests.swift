@@ -47,8 +47,10 @@ struct CLITests {
     func help() throws {
         let root = try Self.run(["--help"])
         #expect(root.status == 0)
-        for sub in ["fit", "predict", "kernel", "analyze", "datasets"] { #expect(root.stdout.contains(sub)) }
-        let fit = try Self.run(["fit", "--help"])
+        for sub in ["fit", "predict", "kernel", "analyze", "bessel", "datasets"] { #expect(root.stdout.contains(sub)) }
+        let fitGroup = try Self.run(["fit", "--help"])
+        for sub in ["regression", "pde", "kde", "dkm", "vmf", "pfn"] { #expect(fitGroup.stdout.contains(sub)) }
+        let fit = try Self.run(["fit", "regression", "--help"])
         #expect(fit.status == 0 && fit.stdout.contains("KERNEL EXPRESSIONS") && fit.stdout.contains("periodic"))
         let version = try Self.run(["--version"])
         #expect(version.status == 0 && !version.stdout.isEmpty)
