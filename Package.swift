@@ -46,10 +46,10 @@ let package = Package(
         .target(name: "KernelKitScaleMixtures", dependencies: ["KernelKitLinalg", "KernelKitCore", "KernelKitNTK"]),
         .target(name: "KernelKitBessel", dependencies: ["KernelKitLinalg"]),
         .target(name: "KernelKitKDE", dependencies: ["KernelKitLinalg", "KernelKitCore"], exclude: ["README.md"]),
-        .target(name: "KernelKitDKM", dependencies: ["KernelKitLinalg"]),
+        .target(name: "KernelKitDKM", dependencies: ["KernelKitLinalg"], exclude: ["README.md"]),
         .target(name: "KernelKitPDE", dependencies: ["KernelKitLinalg"]),
         .target(name: "KernelKitPFN", dependencies: ["KernelKitLinalg", "KernelKitCore"],
-                resources: [.copy("Models")]),
+                exclude: ["README.md"], resources: [.copy("Models")]),
 
         .target(name: "KernelKit", dependencies: ["KernelKitLinalg", "KernelKitCore", "KernelKitPlot",
                                                   "KernelKitNTK", "KernelKitScaleMixtures", "KernelKitBessel",

@@ -66,10 +66,20 @@ do {
     switch args.first {
     case "ntk" where args.count >= 2:
         try ntk(path: args[1], phi: args.count > 2 ? args[2] : "relu", reps: args.count > 3 ? Int(args[3]) ?? 3 : 3)
+    case "bessel":
+        try benchBessel(Array(args.dropFirst()))
+    case "vmf":
+        try benchVMF(Array(args.dropFirst()))
+    case "kde":
+        try benchKDE(Array(args.dropFirst()))
+    case "pde":
+        try benchPDE(Array(args.dropFirst()))
+    case "pfn":
+        try benchPFN(Array(args.dropFirst()))
     case "linalg", nil:
         try linalg(reps: args.count > 1 ? Int(args[1]) ?? 5 : 5)
     default:
-        FileHandle.standardError.write(Data("usage: kernelkit-bench linalg [reps] | ntk X.npy [relu|erf] [reps]\n".utf8))
+        FileHandle.standardError.write(Data("usage: kernelkit-bench linalg [reps] | ntk X.npy [relu|erf] [reps] | bessel ... | vmf [p n kappa reps] | kde ... | pde ... | pfn ...\n".utf8))
         exit(2)
     }
 } catch {

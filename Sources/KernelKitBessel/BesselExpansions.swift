@@ -19,51 +19,75 @@ enum BesselExpansions {
 
     // MARK: Power series of I (DLMF 10.25.2)
 
-    /// S_v(x) = Σ_k (x²/4)^k / (k! (v+1)_k), so that I_v(x) = (x/2)^v S_v(x) / Γ(v+1).
+    /// S_v(x) − 1 = Σ_{k≥1} (x²/4)^k / (k! (v+1)_k), where I_v(x) = (x/2)^v S_v(x) / Γ(v+1).
     /// All terms are positive (no cancellation); about x/2 + 40 terms for x ≤ 120.
     @inline(__always)
-    static func seriesSum(_ v: Double, _ x: Double) -> Double {
+    static func seriesTail(_ v: Double, _ x: Double) -> Double {
         let q = 0.25 * x * x
         var term = 1.0
-        var sum = 1.0
+        var tail = 0.0
         var k = 1.0
         while true {
             let denominator = k * (k + v)
             term *= q / denominator
-            sum += term
-            if term <= 1e-17 * sum && denominator > q { break }
+            tail += term
+            if term <= 1e-17 * (1 + tail) && denominator > q { break }
             k += 1
         }
-        return sum
+        return tail
     }
 
-    /// log I_v(x) = v log(x/2) − log Γ(v+1) + log S_v(x).
+    /// S_v(x) = 1 + `seriesTail`.
+    @inline(__always)
+    static func seriesSum(_ v: Double, _ x: Double) -> Double { 1 + seriesTail(v, x) }
+
+    /// log I_v(x) = v log(x/2) − log Γ(v+1) + log S_v(x), the last as log1p of the tail when it is
+    /// small (so log I_0(x) ≈ x²/4 keeps its relative accuracy as x → 0).
     static func seriesLogI(_ v: Double, _ x: Double) -> Double {
         let prefactor = v == 0 ? 0 : v * log(0.5 * x) - lgamma(v + 1)
-        return prefactor + log(seriesSum(v, x))
+        let tail = seriesTail(v, x)
+        return prefactor + (tail < 0.01 ? log1p(tail) : log(1 + tail))
     }
 
     // MARK: Hankel large-argument expansion (DLMF 10.40.1)
 
-    /// H_v(x) = Σ_k (−1)^k a_k(v)/x^k with a_k(v) = Π_{j≤k} (4v² − (2j−1)²)/(8^k k!), so that
-    /// I_v(x) ≈ e^x H_v(x)/√(2πx) up to the exponentially small e^{−x} part (relative e^{−2x} < e^{−60}).
+    /// The Hankel sums H_v^±(x) = Σ_k (±1)^k a_k(v)/x^k with a_k(v) = Π_{j≤k} (4v² − (2j−1)²)/(8^k k!):
+    /// I_v(x) ≈ e^x H⁻/√(2πx) up to the exponentially small e^{−x} part (relative e^{−2x} < e^{−60}),
+    /// and K_v(x) = √(π/(2x)) e^{−x} H⁺ (DLMF 10.40.2). Used for v < 20, x ≥ max(30, 0.3v²), where
+    /// the terms stay below 2 in magnitude and fall under 1e-17 within 40 terms.
     @inline(__always)
-    static func hankelSum(_ v: Double, _ x: Double) -> Double {
+    static func hankelSums(_ v: Double, _ x: Double) -> (minus: Double, plus: Double) {
         let m = 4 * v * v
+        let scale = 1 / (8 * x)
         var term = 1.0
-        var sum = 1.0
-        for k in 1...40 {
-            let odd = Double(2 * k - 1)
-            term *= -(m - odd * odd) / (8 * Double(k) * x)
-            sum += term
-            if abs(term) <= 1e-17 * abs(sum) { break }
+        var even = 1.0
+        var odd = 0.0
+        var k = 1
+        while k <= 40 {
+            let odd2 = Double(2 * k - 1)
+            term *= (m - odd2 * odd2) * scale * reciprocalIntegers[k]
+            if k & 1 == 0 { even += term } else { odd += term }
+            if abs(term) <= 1e-16 * even { break }
+            k += 1
         }
-        return sum
+        return (even - odd, even + odd)
     }
 
-    /// log I_v(x) = x − ½ log(2πx) + log H_v(x).
+    /// 1/k for k = 0 … 40 (entry 0 unused).
+    static let reciprocalIntegers: [Double] = (0...40).map { $0 == 0 ? 0 : 1 / Double($0) }
+
+    /// H_v⁻(x) alone (for the ratio of Hankel sums).
+    @inline(__always)
+    static func hankelSum(_ v: Double, _ x: Double) -> Double { hankelSums(v, x).minus }
+
+    /// log I_v(x) = x + log(H⁻/√(2πx)).
     static func hankelLogI(_ v: Double, _ x: Double) -> Double {
-        x - 0.5 * log(2 * Double.pi * x) + log(hankelSum(v, x))
+        x + log(hankelSums(v, x).minus * (1 / (2 * Double.pi * x)).squareRoot())
+    }
+
+    /// log K_v(x) = −x + log(H⁺ √(π/(2x))).
+    static func hankelLogK(_ v: Double, _ x: Double) -> Double {
+        -x + log(hankelSums(v, x).plus * (Double.pi / (2 * x)).squareRoot())
     }
 
     // MARK: Debye uniform large-order expansion (DLMF 10.41.3–10.41.5)
@@ -76,6 +100,9 @@ enum BesselExpansions {
         let u: [[Double]]
         let w: [[Double]]
         let bound: [Double]
+        /// `scaledBound[k]` ≥ max over p ∈ (0,1] of |U_k(p)|/p^k, |V_k(p)|/p^k (sampled, 2× margin), so
+        /// that |U_k(p)|/v^k ≤ min(bound[k], scaledBound[k]·p^k)/v^k: far fewer terms when x ≫ v.
+        let scaledBound: [Double]
 
         static let termCount = 17
 
@@ -115,15 +142,27 @@ enum BesselExpansions {
             u = (0..<Self.termCount).map { pack(full[$0], $0) }
             w = (0..<Self.termCount).map { pack(fullV[$0], $0) }
             var bounds: [Double] = []
+            var scaled: [Double] = []
             for k in 0..<Self.termCount {
                 var m = 0.0
-                for i in 0...200 {
-                    let p = Double(i) / 200
+                var ms = 0.0
+                for i in 0...400 {
+                    let p = Double(i) / 400
                     m = max(m, abs(Self.evaluate(u[k], k, p)), abs(Self.evaluate(w[k], k, p)))
+                    ms = max(ms, abs(Self.evenPart(u[k], p)), abs(Self.evenPart(w[k], p)))
                 }
                 bounds.append(2 * m)
+                scaled.append(2 * ms)
             }
             bound = bounds
+            scaledBound = scaled
+        }
+
+        /// Σ_j c_j p^{2j}, i.e. U_k(p)/p^k for packed coefficients c.
+        static func evenPart(_ c: [Double], _ p: Double) -> Double {
+            var s = 0.0
+            for a in c.reversed() { s = s * p * p + a }
+            return s
         }
 
         @inline(__always)
@@ -137,19 +176,29 @@ enum BesselExpansions {
             return s * pk
         }
 
-        /// The number of terms n such that bound[n]/v^n < 1e-17 (at most termCount).
+        /// The number of terms n such that min(bound[n], scaledBound[n]·p^n)/v^n < 1e-16 (at most termCount):
+        /// the first omitted term is below 1e-16 relative to the sum (which is ≥ ~0.9), i.e. below
+        /// the rounding of the sum itself; the terms decrease fast enough that the rest is smaller.
         @inline(__always)
-        func terms(for v: Double) -> Int {
+        func terms(for v: Double, _ p: Double) -> Int {
+            let inverse = 1 / v
             var scale = 1.0
+            var scaleP = 1.0
+            let pv = p * inverse
             for k in 1..<Self.termCount {
-                scale /= v
-                if bound[k] * scale < 1e-17 { return k }
+                scale *= inverse
+                scaleP *= pv
+                if min(bound[k] * scale, scaledBound[k] * scaleP) < 1e-16 { return k }
             }
             return Self.termCount
         }
     }
 
     static let debye = DebyeTable()
+
+    /// √(1+z²) without overflow for huge z (z > 1e150 gives z, exact to rounding).
+    @inline(__always)
+    static func hypotOne(_ z: Double) -> Double { z < 1e150 ? (1 + z * z).squareRoot() : z }
 
     /// z₀ ≈ 0.6627, the root of η(z) = √(1+z²) − arsinh(1/z), as a double-double (hi + lo).
     static let etaRootHigh = 0.6627434193491816
@@ -165,72 +214,88 @@ enum BesselExpansions {
         268.8603633821991, -387.2380100873396,
     ]
 
-    /// v·η(x/v), η(z) = √(1+z²) + log(z/(1+√(1+z²))). Near its root z₀ the two terms cancel and the
-    /// rounding of z = x/v would cost v·√(1+z²)·ε absolute, so for |x/v − z₀| < 0.1 the Taylor
-    /// series about z₀ is used with x − v z₀ formed exactly enough by a fused multiply-add.
+    /// v·η(x/v), η(z) = √(1+z²) + log(z/(1+√(1+z²))), with h = √(v²+x²) = v√(1+z²), z = x/v. Near its
+    /// root z₀ the two terms cancel and the rounding of z would cost v·√(1+z²)·ε absolute, so for
+    /// |x/v − z₀| < 0.1 the Taylor series about z₀ is used with x − v z₀ formed exactly enough by a
+    /// fused multiply-add. Elsewhere vη = h − v·log((v+h)/x) (one logarithm, absolute error ~2ε,
+    /// i.e. ≤ ~7ε relative to vη outside the window).
     @inline(__always)
-    static func vEta(_ v: Double, _ x: Double, _ s: Double) -> Double {
+    static func vEta(_ v: Double, _ x: Double, _ h: Double) -> Double {
         let w = fma(-v, etaRootHigh, x) - v * etaRootLow
         let delta = w / v
         if abs(delta) < 0.1 {
-            var sum = etaTaylor[etaTaylor.count - 1]
-            var k = etaTaylor.count - 2
-            while k >= 0 { sum = sum * delta + etaTaylor[k]; k -= 1 }
-            return w * sum
+            return etaTaylor.withUnsafeBufferPointer { c in
+                var sum = c[c.count - 1]
+                var k = c.count - 2
+                while k >= 0 { sum = sum * delta + c[k]; k -= 1 }
+                return w * sum
+            }
         }
-        return v * (s - asinh(v / x))
+        return h - v * log((v + h) / x)
     }
 
-    /// Debye sums Σ U_k(p)/v^k − 1 and Σ (−1)^k U_k(p)/v^k − 1 (tails, for log1p).
+    /// √(v² + x²) without overflow.
     @inline(__always)
-    static func debyeTails(_ v: Double, _ p: Double) -> (i: Double, k: Double) {
-        let table = debye
-        let n = table.terms(for: v)
-        var tailI = 0.0
-        var tailK = 0.0
-        var scale = 1.0
+    static func hypotenuse(_ v: Double, _ x: Double) -> Double {
+        let m = max(v, x)
+        if m < 1e150 { return (v * v + x * x).squareRoot() }
+        let r = min(v, x) / m
+        return m * (1 + r * r).squareRoot()
+    }
+
+    /// Debye sums (Σ U_k(p)/v^k, Σ (−1)^k U_k(p)/v^k), k = 0 … n−1 with n from `DebyeTable.terms`.
+    /// Each U_k(p)/p^k is a polynomial in p² of degree k ≤ n−1; all are evaluated with n Horner steps
+    /// (coefficients zero-padded in `debyePaddedU`), so the inner loop has the same trip count for every
+    /// k: its branch is predictable and the n independent Horner chains overlap in the pipeline.
+    @inline(__always)
+    static func debyeSums(_ v: Double, _ p: Double) -> (i: Double, k: Double) {
+        let n = debye.terms(for: v, p)
         let pv = p / v
         let p2 = p * p
-        for k in 1..<n {
-            scale *= pv
-            let c = table.u[k]
-            var s = c[k]
-            var j = k - 1
-            while j >= 0 { s = s * p2 + c[j]; j -= 1 }
-            let term = s * scale
-            tailI += term
-            tailK += (k & 1 == 0) ? term : -term
+        let width = DebyeTable.termCount
+        return debyePaddedU.withUnsafeBufferPointer { c in
+            var even = 0.0
+            var odd = 0.0
+            var scale = 1.0
+            for k in 1..<n {
+                scale *= pv
+                let row = k * width
+                var s = 0.0
+                var j = n - 1
+                while j >= 0 { s = s * p2 + c[row + j]; j -= 1 }
+                if k & 1 == 0 { even += s * scale } else { odd += s * scale }
+            }
+            return (1 + (even + odd), 1 + (even - odd))
         }
-        return (tailI, tailK)
     }
 
-    /// (log I_v(x), log K_v(x)) by the Debye expansion, v ≥ 20:
-    /// log I = vη − ½log(2πv) + ½log p + log Σ U_k(p)/v^k,
-    /// log K = −vη + ½log(π/(2v)) + ½log p + log Σ (−1)^k U_k(p)/v^k, p = 1/√(1+z²), z = x/v.
+    /// U_k's packed coefficients, row k = k·termCount, zero-padded to termCount entries.
+    static let debyePaddedU: [Double] = debye.u.flatMap { $0 + [Double](repeating: 0, count: DebyeTable.termCount - $0.count) }
+
+    /// (log I_v(x), log K_v(x)) by the Debye expansion, v ≥ 20 (DLMF 10.41.3, 10.41.4):
+    /// log I = vη + log(√(p/(2πv)) Σ U_k(p)/v^k), log K = −vη + log(√(πp/(2v)) Σ (−1)^k U_k(p)/v^k),
+    /// p = 1/√(1+z²) = v/√(v²+x²), z = x/v; one logarithm per function besides the one in vη.
     static func debyeLogIK(_ v: Double, _ x: Double) -> (logI: Double, logK: Double) {
-        let z = x / v
-        let s = (1 + z * z).squareRoot()
-        let p = 1 / s
-        let eta = vEta(v, x, s)
-        let tails = debyeTails(v, p)
-        let common = 0.5 * log(p)
-        let logI = eta - 0.5 * log(2 * Double.pi * v) + common + log1p(tails.i)
-        let logK = -eta + 0.5 * log(Double.pi / (2 * v)) + common + log1p(tails.k)
+        let h = hypotenuse(v, x)
+        let p = v / h
+        let eta = vEta(v, x, h)
+        let sums = debyeSums(v, p)
+        let root = (p / v).squareRoot()
+        let logI = eta + log(sums.i * root * 0.3989422804014327)
+        let logK = -eta + log(sums.k * root * 1.2533141373155003)
         return (logI, logK)
     }
 
     static func debyeLogI(_ v: Double, _ x: Double) -> Double {
-        let z = x / v
-        let s = (1 + z * z).squareRoot()
-        let p = 1 / s
-        return vEta(v, x, s) - 0.5 * log(2 * Double.pi * v) + 0.5 * log(p) + log1p(debyeTails(v, p).i)
+        let h = hypotenuse(v, x)
+        let p = v / h
+        return vEta(v, x, h) + log(debyeSums(v, p).i * (p / v).squareRoot() * 0.3989422804014327)
     }
 
     static func debyeLogK(_ v: Double, _ x: Double) -> Double {
-        let z = x / v
-        let s = (1 + z * z).squareRoot()
-        let p = 1 / s
-        return -vEta(v, x, s) + 0.5 * log(Double.pi / (2 * v)) + 0.5 * log(p) + log1p(debyeTails(v, p).k)
+        let h = hypotenuse(v, x)
+        let p = v / h
+        return -vEta(v, x, h) + log(debyeSums(v, p).k * (p / v).squareRoot() * 1.2533141373155003)
     }
 
     /// I_v(x)/I_{v−1}(x) for v ≥ 20 from DLMF 10.41.3 and 10.41.5 and I_{v−1} = I_v′ + (v/x) I_v:
@@ -238,9 +303,9 @@ enum BesselExpansions {
     static func debyeRatio(_ v: Double, _ x: Double) -> Double {
         let table = debye
         let z = x / v
-        let s = (1 + z * z).squareRoot()
+        let s = hypotOne(z)
         let p = 1 / s
-        let n = table.terms(for: v)
+        let n = table.terms(for: v, p)
         var su = 1.0
         var sv = 1.0
         var scale = 1.0
@@ -273,21 +338,23 @@ enum BesselExpansions {
         -1.1812593016974588e-16, 1.1866922547516004e-18, 1.4123806553180319e-18, -2.29874568443537e-19,
     ]
 
+    /// The even- and odd-indexed coefficients a_2, a_4, … and a_1, a_3, … of `reciprocalGammaTaylor`.
+    static let reciprocalGammaEven: [Double] = stride(from: 1, to: reciprocalGammaTaylor.count, by: 2).map { reciprocalGammaTaylor[$0] }
+    static let reciprocalGammaOdd: [Double] = stride(from: 0, to: reciprocalGammaTaylor.count, by: 2).map { reciprocalGammaTaylor[$0] }
+
     /// (K_μ(x), K_{μ+1}(x)) for |μ| ≤ ½, 0 < x ≤ 2 by Temme's series (N. M. Temme, "On the numerical
     /// evaluation of the modified Bessel function of the third kind", J. Comput. Phys. 19, 1975).
     /// Γ₁(μ) = (1/Γ(1−μ) − 1/Γ(1+μ))/(2μ) and Γ₂(μ) = (1/Γ(1−μ) + 1/Γ(1+μ))/2 come from the
     /// even/odd parts of the 1/Γ Taylor series, so μ → 0 needs no special case.
     static func temme(_ mu: Double, _ x: Double) -> (k0: Double, k1: Double) {
-        let a = reciprocalGammaTaylor
+        let mu2 = mu * mu
         var gamma1 = 0.0 // −Σ_{k even} a_k μ^{k−2}
         var gamma2 = 0.0 // Σ_{k odd} a_k μ^{k−1}
-        var index = a.count - 1
-        let mu2 = mu * mu
-        // a[index] is a_{index+1}; accumulate by Horner in μ².
-        while index >= 0 {
-            let k = index + 1
-            if k % 2 == 0 { gamma1 = gamma1 * mu2 - a[index] } else { gamma2 = gamma2 * mu2 + a[index] }
-            index -= 1
+        reciprocalGammaEven.withUnsafeBufferPointer { c in
+            for a in c.reversed() { gamma1 = gamma1 * mu2 - a }
+        }
+        reciprocalGammaOdd.withUnsafeBufferPointer { c in
+            for a in c.reversed() { gamma2 = gamma2 * mu2 + a }
         }
         let reciprocalGammaPlus = gamma2 - mu * gamma1  // 1/Γ(1+μ) = Γ₂ − μΓ₁
         let reciprocalGammaMinus = gamma2 + mu * gamma1 // 1/Γ(1−μ) = Γ₂ + μΓ₁
@@ -296,21 +363,31 @@ enum BesselExpansions {
         let factor = abs(piMu) < 1e-300 ? 1 : piMu / sin(piMu)
         let d = -log(half)
         let e = mu * d
-        let sinhcE = abs(e) < 1e-300 ? 1 : sinh(e) / e
-        var f = factor * (gamma1 * cosh(e) + gamma2 * sinhcE * d)
-        var sum = f
         let ee = exp(e)
+        let eeInverse = 1 / ee
+        let coshE = 0.5 * (ee + eeInverse)
+        let sinhcE: Double
+        if abs(e) < 0.5 {
+            // sinh(e)/e = Σ e^{2j}/(2j+1)!, truncation < 1e-19 for |e| < ½
+            let e2 = e * e
+            sinhcE = 1 + e2 * (1.0 / 6 + e2 * (1.0 / 120 + e2 * (1.0 / 5040 + e2 * (1.0 / 362_880
+                + e2 * (1.0 / 39_916_800 + e2 * (1.0 / 6_227_020_800 + e2 / 1_307_674_368_000))))))
+        } else {
+            sinhcE = 0.5 * (ee - eeInverse) / e
+        }
+        var f = factor * (gamma1 * coshE + gamma2 * sinhcE * d)
+        var sum = f
         var p = 0.5 * ee / reciprocalGammaPlus
-        var q = 0.5 / (ee * reciprocalGammaMinus)
+        var q = 0.5 * eeInverse / reciprocalGammaMinus
         var c = 1.0
         let quarter = half * half
         var sum1 = p
         var i = 1.0
         while i < 200 {
-            f = (i * f + p + q) / (i * i - mu2)
-            c *= quarter / i
-            p /= i - mu
-            q /= i + mu
+            f = (i * f + p + q) * (1 / (i * i - mu2))
+            c *= quarter * (1 / i)
+            p *= 1 / (i - mu)
+            q *= 1 / (i + mu)
             let delta = c * f
             sum += delta
             sum1 += c * (p - i * f)
@@ -357,32 +434,44 @@ enum BesselExpansions {
         return (logK0, (mu + x + 0.5 - h) / x)
     }
 
-    /// log K_v(x) for 0 ≤ v < 20: K_μ, K_{μ+1} with μ = v − round(v) ∈ [−½, ½), then the forward
-    /// recurrence K_{ν+1} = K_{ν−1} + (2ν/x) K_ν on ratios (stable for K; positive terms only), with
-    /// the logarithm of the running product taken whenever it grows past 1e280.
+    /// log K_v(x) for 0 ≤ v < 20: the Hankel expansion for x ≥ max(30, 0.3v²); below, K_μ, K_{μ+1}
+    /// with μ = v − round(v) ∈ [−½, ½), then the forward
+    /// recurrence K_{ν+1} = K_{ν−1} + (2ν/x) K_ν (stable for K; positive terms only, one
+    /// multiply-add per step), rescaled by 1e-200 whenever it grows past 1e200. For x < 1e-100 (below the
+    /// accuracy range) and v ≥ ½ the leading small-x term is returned instead.
     static func smallOrderLogK(_ v: Double, _ x: Double) -> Double {
+        if x >= hankelMinimumArgument(v) { return hankelLogK(v, x) }
         let n = Int((v + 0.5).rounded(.down))
-        let mu = v - Double(n)
-        var logK: Double
-        var ratio: Double
-        if x <= temmeMaximumArgument {
-            let (k0, k1) = temme(mu, x)
-            logK = log(k0)
-            ratio = k1 / k0
-        } else {
-            (logK, ratio) = steed(mu, x)
+        if n >= 1 && x < 1e-100 {
+            // Below the accuracy range, where K_{μ+1} would overflow: K_v(x) = ½Γ(v)(2/x)^v (1 + O(x^{2v})),
+            // relative error below 1e-100 for v ≥ ½.
+            return lgamma(v) + v * log(2 / x) - log(2.0)
         }
-        if n == 0 { return logK }
-        var product = ratio
+        let mu = v - Double(n)
+        // (a, b) = (K_μ, K_{μ+1}) scaled by e^{−logScale}.
+        var logScale: Double
+        var a: Double
+        var b: Double
+        if x <= temmeMaximumArgument {
+            (a, b) = temme(mu, x)
+            logScale = 0
+        } else {
+            let (logK0, ratio) = steed(mu, x)
+            (a, b, logScale) = (1, ratio, logK0)
+        }
+        if n == 0 { return logScale + log(a) }
+        let twoOverX = 2 / x
         for k in 1..<n {
-            ratio = 2 * (mu + Double(k)) / x + 1 / ratio
-            product *= ratio
-            if product > 1e280 {
-                logK += log(product)
-                product = 1
+            let next = a + (mu + Double(k)) * twoOverX * b
+            a = b
+            b = next
+            if b > 1e200 { // one step grows b by at most 2·20/x ≤ 4e101 (x ≥ 1e-100 here)
+                a *= 1e-200
+                b *= 1e-200
+                logScale += 460.51701859880916 // 200 log 10
             }
         }
-        return logK + log(product)
+        return logScale + log(b)
     }
 
     /// log I_v(x) for 0 ≤ v < 20: power series below max(30, 0.3v²), Hankel above.

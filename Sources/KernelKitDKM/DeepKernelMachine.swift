@@ -1,119 +1,42 @@
 import Foundation
 import KernelKitLinalg
 
-/// A kernel map on Gram matrices, K(G), with its vector–Jacobian product — the layer-to-layer prior
-/// of a deep kernel machine.
-public enum GramKernelMap: String, Sendable, CaseIterable {
-    /// Diagonal-preserving arc-cosine map of order 1 (Cho & Saul 2009), i.e. twice the ReLU NNGP map:
-    /// K(G)ᵢⱼ = (1/π)√(GᵢᵢGⱼⱼ)(sin θᵢⱼ + (π − θᵢⱼ)cos θᵢⱼ), cos θᵢⱼ = Gᵢⱼ/√(GᵢᵢGⱼⱼ), K(G)ᵢᵢ = Gᵢᵢ.
-    case relu
-    /// Squared exponential on the features a Gram matrix implies: K(G)ᵢⱼ = exp(−(Gᵢᵢ + Gⱼⱼ − 2Gᵢⱼ)/2).
-    case se
-
-    /// K(G). O(P²).
-    public func callAsFunction(_ g: Matrix) -> Matrix {
-        let p = g.rows
-        var k = Matrix(rows: p, columns: p)
-        for j in 0..<p {
-            for i in 0..<p {
-                switch self {
-                case .relu:
-                    if i == j { k[i, i] = g[i, i]; continue }
-                    let (s, theta) = Self.angle(g, i, j)
-                    k[i, j] = (s * Foundation.sin(theta) + (Double.pi - theta) * g[i, j]) / Double.pi
-                case .se:
-                    k[i, j] = Foundation.exp(-(g[i, i] + g[j, j] - 2 * g[i, j]) / 2)
-                }
-            }
-        }
-        return k
-    }
-
-    /// Ḡ = Σᵢⱼ Āᵢⱼ ∂K(G)ᵢⱼ/∂G for a symmetric Ā (the chain rule through K). For the arc-cosine map,
-    /// ∂Kᵢⱼ/∂Gᵢⱼ = (π − θᵢⱼ)/π and ∂Kᵢⱼ/∂Gᵢᵢ = √(GᵢᵢGⱼⱼ) sin θᵢⱼ/(2πGᵢᵢ) (i ≠ j), ∂Kᵢᵢ/∂Gᵢᵢ = 1;
-    /// for the SE map ∂Kᵢⱼ/∂Gᵢⱼ = Kᵢⱼ and ∂Kᵢⱼ/∂Gᵢᵢ = −Kᵢⱼ/2. O(P²).
-    public func pullback(_ abar: Matrix, at g: Matrix) -> Matrix {
-        let p = g.rows
-        var gbar = Matrix(rows: p, columns: p)
-        for j in 0..<p {
-            for i in 0..<p where i != j {
-                switch self {
-                case .relu:
-                    let (s, theta) = Self.angle(g, i, j)
-                    gbar[i, j] += abar[i, j] * (Double.pi - theta) / Double.pi
-                    let side = abar[i, j] * s * Foundation.sin(theta) / (2 * Double.pi)
-                    gbar[i, i] += side / g[i, i]
-                    gbar[j, j] += side / g[j, j]
-                case .se:
-                    let kij = Foundation.exp(-(g[i, i] + g[j, j] - 2 * g[i, j]) / 2)
-                    gbar[i, j] += abar[i, j] * kij
-                    gbar[i, i] -= abar[i, j] * kij / 2
-                    gbar[j, j] -= abar[i, j] * kij / 2
-                }
-            }
-            if self == .relu { gbar[j, j] += abar[j, j] }
-        }
-        return gbar
-    }
-
-    /// (√(GᵢᵢGⱼⱼ), θᵢⱼ) with θ from atan2 of (√(GᵢᵢGⱼⱼ − Gᵢⱼ²), Gᵢⱼ) — exact at cos θ = ±1.
-    @inline(__always)
-    static func angle(_ g: Matrix, _ i: Int, _ j: Int) -> (Double, Double) {
-        let prod = g[i, i] * g[j, j]
-        let sinPart = Swift.max(prod - g[i, j] * g[i, j], 0).squareRoot()
-        return (prod.squareRoot(), atan2(sinPart, g[i, j]))
-    }
-}
-
-/// Failures of the deep kernel machine that inputs can cause.
-public enum DKMError: Error, Equatable, CustomStringConvertible {
-    case invalidParameter(String)
-    case shapeMismatch(String)
-    case nonFinite(String)
-    case notPositiveDefinite(String)
-
-    public var description: String {
-        switch self {
-        case let .invalidParameter(m): return "invalid parameter: \(m)"
-        case let .shapeMismatch(m): return "shape mismatch: \(m)"
-        case let .nonFinite(m): return "\(m) contains NaN or infinite values"
-        case let .notPositiveDefinite(m): return m
-        }
-    }
-}
-
-/// The full-rank deep kernel machine of Yang, Robeyns, Milsom, Anson, Schoots & Aitchison (ICML 2023):
-/// Gram matrices G₁ … G_L that maximise
+/// The full-rank deep kernel machine of Yang, Robeyns, Milsom, Anson, Schoots & Aitchison, "A theory of
+/// representation learning gives a deep generalisation of kernel methods" (ICML 2023): Gram matrices
+/// G₁ … G_L that maximise
 ///
 ///     L(G₁…G_L) = Σ_λ log N(y_λ; 0, K(G_L) + σ²I) − Σ_ℓ ν_ℓ · KL(N(0, G_ℓ) ‖ N(0, K(G_{ℓ−1}))),
 ///     KL(N(0,G) ‖ N(0,K)) = ½(tr(K⁻¹G) − P − log det G + log det K),
 ///
-/// with G₀ = ΦΦᵀ/N₀ from the inputs. As ν → ∞ the optimum is the NNGP, G_ℓ = K(G_{ℓ−1}).
+/// with G₀ = ΦΦᵀ/N₀ from the inputs. As ν → ∞ the optimum is the NNGP, G_ℓ = K(G_{ℓ−1}), and
+/// G_ℓ(ν) − G_ℓ^NNGP = O(1/ν).
 /// Each G_ℓ = L_ℓL_ℓᵀ with L_ℓ lower-triangular and log-diagonal (positive definite by construction);
-/// the objective's gradient is analytic (chain rule through Cholesky-based KL terms and the kernel
+/// the objective's gradient is analytic (chain rule through the Cholesky-based KL terms and the kernel
 /// map's pullback) and the optimiser is L-BFGS from the NNGP Grams.
-/// Cost per evaluation: O(L·P³) (one Cholesky and inverse per Gram).
+/// Cost per evaluation: O(L·P³) (Cholesky factors and inverses of P × P matrices); memory O(L·P²).
+/// For large P use ``SparseDeepKernelMachine``.
 public struct DeepKernelMachine: Sendable {
     /// G₀ (P × P).
     public let inputGram: Matrix
     /// Targets, one column per output channel λ.
     public let targets: Matrix
+    /// The kernel map K(·) between layers and to the output.
     public let kernel: GramKernelMap
     /// ν_ℓ for ℓ = 1…L.
     public let nu: [Double]
-    /// Observation noise σ².
+    /// Observation noise σ² (the fixed value, or the start when the noise is learned).
     public let noiseVariance: Double
 
+    /// Number L of learned Gram matrices.
     public var layers: Int { nu.count }
+    /// Number P of data points.
     public var count: Int { inputGram.rows }
 
     /// A DKM with `nu.count` learned layers.
     /// - Throws: `DKMError` for ν ≤ 0, σ² ≤ 0, no layers, shape mismatches or non-finite inputs.
     public init(inputGram g0: Matrix, targets y: Matrix, kernel: GramKernelMap = .relu, nu: [Double],
-                noiseVariance: Double) throws {
-        guard !nu.isEmpty else { throw DKMError.invalidParameter("a DKM needs at least one layer (L ≥ 1)") }
-        guard nu.allSatisfy({ $0 > 0 && $0.isFinite }) else { throw DKMError.invalidParameter("ν must be positive and finite, got \(nu)") }
-        guard noiseVariance > 0 && noiseVariance.isFinite else { throw DKMError.invalidParameter("noise variance must be positive, got \(noiseVariance)") }
+                noiseVariance: Double) throws(DKMError) {
+        try Self.validate(nu: nu, noiseVariance: noiseVariance)
         guard g0.isSquare, y.rows == g0.rows else { throw DKMError.shapeMismatch("G₀ is \(g0.rows)×\(g0.columns), targets have \(y.rows) rows") }
         guard g0.isFinite else { throw DKMError.nonFinite("input Gram matrix") }
         guard y.isFinite else { throw DKMError.nonFinite("targets") }
@@ -124,13 +47,34 @@ public struct DeepKernelMachine: Sendable {
         self.noiseVariance = noiseVariance
     }
 
+    static func validate(nu: [Double], noiseVariance: Double) throws(DKMError) {
+        guard !nu.isEmpty else { throw DKMError.invalidParameter("a DKM needs at least one layer (L ≥ 1)") }
+        guard nu.allSatisfy({ $0 > 0 && $0.isFinite }) else { throw DKMError.invalidParameter("ν must be positive and finite, got \(nu)") }
+        guard noiseVariance > 0 && noiseVariance.isFinite else { throw DKMError.invalidParameter("noise variance must be positive and finite, got \(noiseVariance)") }
+    }
+
     /// G₀ = ΦΦᵀ/N₀ for inputs Φ (rows are points), optionally with a constant bias feature appended
     /// (the convention of the reference implementation). O(P²N₀).
     public static func inputGram(_ x: Matrix, biasFeature: Bool = false) -> Matrix {
-        let phi = biasFeature ? Matrix(rows: x.rows, columns: x.columns + 1) { i, j in j < x.columns ? x[i, j] : 1 } : x
+        let phi = features(x, biasFeature: biasFeature)
         var g = BLAS.gram(phi)
         for k in g.storage.indices { g.storage[k] /= Double(phi.columns) }
         return g
+    }
+
+    /// The cross Gram G₀(X, Z) = Φ_XΦ_Zᵀ/N₀ (rows of X against rows of Z) and the diagonal of G₀(X, X).
+    /// O(|X|·|Z|·N₀).
+    public static func inputCrossGram(_ x: Matrix, _ z: Matrix, biasFeature: Bool = false) -> (cross: Matrix, diagonal: [Double]) {
+        precondition(x.columns == z.columns)
+        let px = features(x, biasFeature: biasFeature), pz = features(z, biasFeature: biasFeature)
+        let n0 = Double(px.columns)
+        let cross = (1 / n0) * BLAS.matmul(px, pz, .none, .transpose)
+        let diagonal = (0..<px.rows).map { i in (0..<px.columns).reduce(0) { $0 + px[i, $1] * px[i, $1] } / n0 }
+        return (cross, diagonal)
+    }
+
+    static func features(_ x: Matrix, biasFeature: Bool) -> Matrix {
+        biasFeature ? Matrix(rows: x.rows, columns: x.columns + 1) { i, j in j < x.columns ? x[i, j] : 1 } : x
     }
 
     /// The NNGP Grams G_ℓ = K(G_{ℓ−1}) (the ν → ∞ optimum and the optimiser's start).
@@ -143,113 +87,155 @@ public struct DeepKernelMachine: Sendable {
 
     /// The objective and its components at given Grams.
     public struct Evaluation: Sendable {
+        /// L(G₁…G_L).
         public let objective: Double
+        /// Σ_λ log N(y_λ; 0, K(G_L) + σ²I).
         public let logLikelihood: Double
         /// KL(N(0,G_ℓ) ‖ N(0,K(G_{ℓ−1}))) per layer.
         public let kl: [Double]
         /// ∂L/∂G_ℓ (symmetric), when requested.
         public let gradient: [Matrix]?
+        /// ∂L/∂σ², when the gradient is requested.
+        public let noiseGradient: Double?
     }
 
-    /// L(G₁…G_L) and optionally ∂L/∂G_ℓ. O(L·P³).
+    /// L(G₁…G_L) and optionally ∂L/∂G_ℓ and ∂L/∂σ², at noise `noiseVariance` (default: the machine's).
+    /// O(L·P³).
     /// - Throws: `DKMError.notPositiveDefinite` if some G_ℓ, K(G_ℓ) or K(G_L) + σ²I is not positive definite.
-    public func evaluate(_ grams: [Matrix], gradient wantGradient: Bool = false) throws -> Evaluation {
+    public func evaluate(_ grams: [Matrix], noiseVariance sigma2: Double? = nil, gradient wantGradient: Bool = false) throws(DKMError) -> Evaluation {
         precondition(grams.count == layers && grams.allSatisfy { $0.rows == count && $0.columns == count })
         let p = Double(count)
         var kl: [Double] = []
         var gbar = grams.map { _ in Matrix(rows: count, columns: count) }
         var previous = inputGram
         for (l, g) in grams.enumerated() {
-            let k = kernel(previous)
-            let kChol = try factor(k, "K(G_\(l)) (layer \(l + 1) prior)")
-            let gChol = try factor(g, "G_\(l + 1)")
-            let kInvG = kChol.solve(g)
-            kl.append(0.5 * (kInvG.trace - p - gChol.logDeterminant + kChol.logDeterminant))
+            let kChol = try dkmFactor(kernel(previous), "K(G_\(l)) (layer \(l + 1) prior)")
+            let gChol = try dkmFactor(g, "G_\(l + 1)")
+            let term = GaussianKL(g: g, gFactor: gChol, kFactor: kChol, gradient: wantGradient)
+            kl.append(term.value)
             if wantGradient {
-                let kInv = kChol.inverse(), gInv = gChol.inverse()
-                // ∂(−ν KL)/∂G_ℓ = −(ν/2)(K⁻¹ − G⁻¹)
-                gbar[l] = gbar[l] - (nu[l] / 2) * (kInv - gInv)
-                // ∂(−ν KL)/∂K = −(ν/2)(K⁻¹ − K⁻¹GK⁻¹), pulled back to G_{ℓ−1} (a parameter only for ℓ ≥ 1)
-                if l > 0 {
-                    let kbar = (-nu[l] / 2) * (kInv - BLAS.matmul(kInvG, kInv))
-                    gbar[l - 1] = gbar[l - 1] + kernel.pullback(symmetrized(kbar), at: previous)
-                }
+                gbar[l] = gbar[l] - nu[l] * term.gradientG!
+                // ∂(−ν KL)/∂K pulled back to G_{ℓ−1} (a parameter only for ℓ ≥ 1).
+                if l > 0 { gbar[l - 1] = gbar[l - 1] + kernel.pullback(-nu[l] * term.gradientK!, at: previous) }
             }
             previous = g
         }
-        // Likelihood: Σ_λ log N(y_λ; 0, Σ), Σ = K(G_L) + σ²I.
+        let noise = sigma2 ?? noiseVariance
         var sigma = kernel(previous)
-        sigma.addToDiagonal(noiseVariance)
-        let sChol = try factor(sigma, "K(G_L) + σ²I")
+        sigma.addToDiagonal(noise)
+        let sChol = try dkmFactor(sigma, "K(G_L) + σ²I")
         let alpha = sChol.solve(targets)
         let outputs = Double(targets.columns)
         var fit = 0.0
         for i in targets.storage.indices { fit += targets.storage[i] * alpha.storage[i] }
         let logLik = -0.5 * fit - 0.5 * outputs * sChol.logDeterminant - 0.5 * p * outputs * Foundation.log(2 * Double.pi)
+        var noiseGradient: Double? = nil
         if wantGradient {
-            // ∂logN/∂Σ = ½(ααᵀ − λ·Σ⁻¹) summed over channels.
-            var sbar = BLAS.matmul(alpha, alpha, .none, .transpose)
-            sbar = 0.5 * (sbar - outputs * sChol.inverse())
-            gbar[layers - 1] = gbar[layers - 1] + kernel.pullback(symmetrized(sbar), at: previous)
+            // ∂logN/∂Σ = ½(ααᵀ − λ·Σ⁻¹) summed over channels; ∂L/∂σ² = tr(∂logN/∂Σ).
+            let sbar = 0.5 * (BLAS.matmul(alpha, alpha, .none, .transpose) - outputs * sChol.inverse())
+            gbar[layers - 1] = gbar[layers - 1] + kernel.pullback(sbar, at: previous)
+            noiseGradient = sbar.trace
         }
         let objective = logLik - zip(nu, kl).reduce(0) { $0 + $1.0 * $1.1 }
-        return Evaluation(objective: objective, logLikelihood: logLik, kl: kl, gradient: wantGradient ? gbar.map(symmetrized) : nil)
-    }
-
-    private func factor(_ m: Matrix, _ what: String) throws -> Cholesky {
-        do { return try Cholesky(m, jitter: .none) } catch {
-            throw DKMError.notPositiveDefinite("\(what) is not positive definite")
-        }
+        return Evaluation(objective: objective, logLikelihood: logLik, kl: kl,
+                          gradient: wantGradient ? gbar.map(symmetrized) : nil, noiseGradient: noiseGradient)
     }
 
     /// The optimised machine.
     public struct Fit: Sendable {
+        /// The optimised G₁ … G_L.
         public let grams: [Matrix]
+        /// σ² at the optimum (the fixed value unless the noise was learned).
+        public let noiseVariance: Double
+        /// The objective and its parts at the optimum.
         public let evaluation: Evaluation
+        /// L-BFGS iterations taken.
         public let iterations: Int
+        /// Whether L-BFGS met its gradient tolerance.
         public let converged: Bool
     }
 
-    /// Maximises L over Cholesky-parameterised Grams from the NNGP initialisation with L-BFGS.
-    /// - Throws: `DKMError` if the NNGP start is not positive definite.
-    public func fit(maxIterations: Int = 2000, gradientTolerance: Double = 1e-9) throws -> Fit {
+    /// Maximises L over Cholesky-parameterised Grams (and log σ² when `learnsNoise`) from the NNGP
+    /// initialisation with L-BFGS. With `trainsGrams == false` the Grams stay at the NNGP (the ν = ∞
+    /// machine: an NNGP regression whose noise alone is fitted by marginal likelihood). Trial points where a matrix loses positive definiteness count as +∞,
+    /// so the line search backtracks from them; the result is always finite.
+    /// Cost: O(L·P³) per iteration.
+    /// - Throws: `DKMError.notPositiveDefinite` if the NNGP start is not positive definite (e.g. repeated
+    ///   inputs without a bias feature); `DKMError.optimizationFailed` if no finite optimum was found.
+    public func fit(learnsNoise: Bool = false, trainsGrams: Bool = true, maxIterations: Int = 2000,
+                    gradientTolerance: Double = 1e-9) throws(DKMError) -> Fit {
         let n = count, per = n * (n + 1) / 2
-        func pack(_ grams: [Matrix]) throws -> [Double] {
-            var theta: [Double] = []
-            for g in grams {
-                let l = try factor(g, "an initial Gram").lower
-                for j in 0..<n { for i in j..<n { theta.append(i == j ? Foundation.log(l[i, i]) : l[i, j]) } }
-            }
-            return theta
+        let star = nngpGrams
+        var start: [Double] = []
+        if trainsGrams {
+            for (l, g) in star.enumerated() { packLower(try dkmFactor(g, "the NNGP Gram G_\(l + 1) = K(G_\(l)) (repeated or collinear inputs?)").lower, into: &start) }
         }
-        func unpack(_ theta: [Double]) -> (grams: [Matrix], factors: [Matrix]) {
-            var grams: [Matrix] = [], factors: [Matrix] = []
-            for l in 0..<layers {
-                var lower = Matrix(rows: n, columns: n)
-                var k = l * per
-                for j in 0..<n { for i in j..<n { lower[i, j] = i == j ? Foundation.exp(theta[k]) : theta[k]; k += 1 } }
-                factors.append(lower)
-                grams.append(BLAS.matmul(lower, lower, .none, .transpose))
-            }
-            return (grams, factors)
+        if learnsNoise { start.append(Foundation.log(noiseVariance)) }
+        let gramParameters = trainsGrams ? layers * per : 0
+        func unpack(_ theta: [Double]) -> (grams: [Matrix], factors: [Matrix], noise: Double) {
+            var offset = 0
+            let noise = learnsNoise ? Foundation.exp(theta[gramParameters]) : noiseVariance
+            guard trainsGrams else { return (star, [], noise) }
+            let factors = (0..<layers).map { _ in unpackLower(theta, n, offset: &offset) }
+            return (factors.map { BLAS.matmul($0, $0, .none, .transpose) }, factors, noise)
         }
-        let start = try pack(nngpGrams)
+        if start.isEmpty {
+            let evaluation = try evaluate(star)
+            return Fit(grams: star, noiseVariance: noiseVariance, evaluation: evaluation, iterations: 0, converged: true)
+        }
         let optimizer = LBFGS(memory: 20, maxIterations: maxIterations, gradientTolerance: gradientTolerance, relativeValueTolerance: 0)
-        let result = try optimizer.minimize(from: start) { theta in
-            let (grams, factors) = unpack(theta)
-            guard let e = try? evaluate(grams, gradient: true) else { return (.infinity, [Double](repeating: 0, count: theta.count)) }
-            var grad: [Double] = []
-            for (l, gbar) in e.gradient!.enumerated() {
-                // dL/dL_ℓ = 2 Ḡ L_ℓ; the diagonal is log-parameterised.
-                let dl = 2 * BLAS.matmul(gbar, factors[l])
-                for j in 0..<n { for i in j..<n { grad.append(-(i == j ? dl[i, i] * factors[l][i, i] : dl[i, j])) } }
+        let result: OptimizationResult
+        do {
+            result = try optimizer.minimize(from: start) { theta in
+                let (grams, factors, noise) = unpack(theta)
+                guard let e = try? evaluate(grams, noiseVariance: noise, gradient: true), e.objective.isFinite else {
+                    return (.infinity, [Double](repeating: 0, count: theta.count))
+                }
+                var grad: [Double] = []
+                if trainsGrams {
+                    for (l, gbar) in e.gradient!.enumerated() { appendFactorGradient(gbar, factor: factors[l], sign: -1, to: &grad) }
+                }
+                if learnsNoise { grad.append(-e.noiseGradient! * noise) }
+                return (-e.objective, grad)
             }
-            return (-e.objective, grad)
+        } catch {
+            throw DKMError.optimizationFailed("the objective is not finite at the NNGP start (\(error))")
         }
-        let grams = unpack(result.x).grams
-        return Fit(grams: grams, evaluation: try evaluate(grams), iterations: result.iterations, converged: result.converged)
+        let (grams, _, noise) = unpack(result.x)
+        let evaluation = try evaluate(grams, noiseVariance: noise)
+        guard evaluation.objective.isFinite else { throw DKMError.optimizationFailed("the optimum's objective is not finite") }
+        return Fit(grams: grams, noiseVariance: noise, evaluation: evaluation, iterations: result.iterations, converged: result.converged)
+    }
+
+    /// Predictions at new points from a fitted machine: in each hidden layer the new points' features are
+    /// drawn from the GP conditional given the training points', so their cross Gram and Gram diagonal are
+    ///   G_ℓ(X*, X) = A G_ℓ,   diag G_ℓ(X*, X*) = diag(A G_ℓ Aᵀ) + diag(K** − A K_{X X*}),
+    ///   A = K_{*X} K_{XX}⁻¹ with K = K(G_{ℓ−1});
+    /// the output is the GP posterior of K(G_L): mean K_{*X}(K_{XX} + σ²I)⁻¹Y and latent variance
+    /// k** − diag(K_{*X}(K_{XX} + σ²I)⁻¹K_{X*}) (add σ² for a new observation).
+    /// `crossInputGram` is G₀(X*, X) (T × P), `inputDiagonal` diag G₀(X*, X*) (see ``inputCrossGram(_:_:biasFeature:)``).
+    /// Cost O(L·(P³ + T·P²)).
+    /// - Throws: `DKMError.notPositiveDefinite` if a prior Gram is not positive definite.
+    public func predict(_ fit: Fit, crossInputGram: Matrix, inputDiagonal: [Double]) throws(DKMError) -> (mean: Matrix, variance: [Double]) {
+        precondition(crossInputGram.columns == count && inputDiagonal.count == crossInputGram.rows)
+        let inducing = [inputGram] + fit.grams
+        var cross = crossInputGram, diag = inputDiagonal
+        for l in 1...layers {
+            let kFactor = try dkmFactor(kernel(inducing[l - 1]), "K(G_\(l - 1))")
+            let step = ConditionalLayer(kernel: kernel, kFactor: kFactor, previousCross: cross, previousDiagonal: diag,
+                                        previousInducingGram: inducing[l - 1], gram: inducing[l])
+            cross = step.cross
+            diag = step.diagonal
+        }
+        var sigma = kernel(inducing[layers])
+        sigma.addToDiagonal(fit.noiseVariance)
+        let sFactor = try dkmFactor(sigma, "K(G_L) + σ²I")
+        let kCross = kernel.cross(cross, rowDiagonal: diag, columnDiagonal: inducing[layers].diagonal.elements)
+        let mean = BLAS.matmul(kCross, sFactor.solve(targets))
+        let w = sFactor.solveLower(kCross.transposed)
+        let variance = (0..<diag.count).map { t in
+            kernel.diagonalEntry(diag[t]) - (0..<count).reduce(0) { $0 + w[$1, t] * w[$1, t] }
+        }
+        return (mean, variance)
     }
 }
-
-/// (A + Aᵀ)/2.
-func symmetrized(_ a: Matrix) -> Matrix { 0.5 * (a + a.transposed) }

@@ -106,12 +106,7 @@ extension FitRegressionCommand {
             prior = .inverseGamma(shape: best.fit.hyperparameters.alpha, scale: best.fit.hyperparameters.beta)
             selection = best
         }
-        let network = try InfiniteWidthNetwork(layers)
-        let threads = runtime.threads ?? 1
-        guard let kTrain = try network.kernels(p.trainX, get: .nngp, threads: threads).nngp,
-              let kTestTrain = try network.kernels(p.testX, p.trainX, get: .nngp, threads: threads).nngp,
-              let kTest = try network.kernels(p.testX, get: .nngp, threads: threads).nngp
-        else { throw CLIError("the network produced no NNGP kernel") }
+        let (kTrain, kTestTrain, kTest) = try nngpKernels(layers, p)
         let base = try ScaleFamilyGP(trainKernel: kTrain, targets: p.trainY.elements, jitter: eps,
                                      testTrainKernel: kTestTrain, testKernel: kTest)
         var closedForm: StudentTProcess? = nil
@@ -225,12 +220,7 @@ extension FitRegressionCommand {
             (alpha, beta, eps) = (best.fit.hyperparameters.alpha, best.fit.hyperparameters.beta, best.fit.hyperparameters.jitter)
             selection = best
         }
-        let network = try InfiniteWidthNetwork(layers)
-        let threads = runtime.threads ?? 1
-        guard let kTrain = try network.kernels(p.trainX, get: .nngp, threads: threads).nngp,
-              let kTestTrain = try network.kernels(p.testX, p.trainX, get: .nngp, threads: threads).nngp,
-              let kTest = try network.kernels(p.testX, get: .nngp, threads: threads).nngp
-        else { throw CLIError("the network produced no NNGP kernel") }
+        let (kTrain, kTestTrain, kTest) = try nngpKernels(layers, p)
         let model = try OneHotRegressionClassifier(trainKernel: kTrain, labels: trainLabels, classCount: classes.count, jitter: eps,
                                                    scale: .studentT(alpha: alpha, beta: beta), testTrainKernel: kTestTrain,
                                                    testKernelDiagonal: kTest.diagonal.elements)
@@ -279,5 +269,18 @@ extension FitRegressionCommand {
         case let .importance(n, ess, seLogZ, _):
             return " (\(n) samples, effective sample size \(fmt(ess, 4)), log-evidence standard error \(fmt(seLogZ, 2)))"
         }
+    }
+}
+
+extension FitRegressionCommand {
+    /// The NNGP kernels K(train, train), K(test, train), K(test, test) of an architecture.
+    func nngpKernels(_ layers: [Layer], _ p: RegressionProblem) throws -> (train: Matrix, testTrain: Matrix, test: Matrix) {
+        let network = try InfiniteWidthNetwork(layers)
+        let threads = runtime.threads ?? 1
+        guard let kTrain = try network.kernels(p.trainX, get: .nngp, threads: threads).nngp,
+              let kTestTrain = try network.kernels(p.testX, p.trainX, get: .nngp, threads: threads).nngp,
+              let kTest = try network.kernels(p.testX, get: .nngp, threads: threads).nngp
+        else { throw CLIError("the network produced no NNGP kernel") }
+        return (kTrain, kTestTrain, kTest)
     }
 }

@@ -139,22 +139,21 @@ struct SphereProjection {
     /// Rows with |‖xᵢ‖ − 1| ≤ this count as unit vectors (float32-normalised data passes).
     static let tolerance = 1e-6
 
-    /// One pass over the column-major storage accumulating squared row norms (O(n·p)); a row whose
-    /// sum is not finite is re-examined: a NaN/∞ entry is an error, an overflowing square is
-    /// recomputed with dnrm2's scaling.
+    /// Σᵢ xᵢ (the column sums), from the same pass as the norms.
+    var columnSums: [Double]
+    /// Σᵢ |1 − ‖xᵢ‖|: a bound on ‖Σᵢ xᵢ/‖xᵢ‖ − Σᵢ xᵢ‖ (each term is xᵢ(1/‖xᵢ‖ − 1), of norm |1 − ‖xᵢ‖|).
+    var totalNormDeviation: Double
+
+    /// One pass over the column-major storage accumulating squared row norms and column sums
+    /// (`Matrix.rowSquaredNormsAndColumnSums`, O(n·p)); a row whose sum is not finite is
+    /// re-examined: a NaN/∞ entry is an error, an overflowing square is recomputed with dnrm2's scaling.
     init(_ data: Matrix) throws {
         let n = data.rows, p = data.columns
-        var squares = [Double](repeating: 0, count: n)
+        let (squares, sums) = data.rowSquaredNormsAndColumnSums()
         let s = data.storage
-        for j in 0..<p {
-            let base = j * n
-            for i in 0..<n {
-                let x = s[base + i]
-                squares[i] += x * x
-            }
-        }
         var inverse = [Double](repeating: 0, count: n)
         var off = 0
+        var deviation = 0.0
         for i in 0..<n {
             var norm = squares[i].squareRoot()
             if !norm.isFinite {
@@ -163,9 +162,12 @@ struct SphereProjection {
             }
             guard norm > 0 else { throw VonMisesFisherError.zeroRow(i) }
             if abs(norm - 1) > Self.tolerance { off += 1 }
+            deviation += abs(1 - norm)
             inverse[i] = 1 / norm
         }
         inverseNorms = inverse
         offSphereCount = off
+        columnSums = sums
+        totalNormDeviation = deviation
     }
 }

@@ -1,0 +1,252 @@
+import Foundation
+import KernelKitLinalg
+
+/// Settings for learning the spectral-mixture kernels together with the solution.
+public struct KernelLearningOptions: Sendable {
+    /// Components Q per axis (the paper uses 30).
+    public var components: Int
+    /// The spectral family of every component.
+    public var family: SpectralFamily
+    /// The largest initial frequency per axis in cycles per unit (nil: each axis' Nyquist frequency
+    /// 1/(2h)); the Q frequencies start evenly spaced on [0, max].
+    public var maxFrequency: [Double]?
+    /// Initial boundary and equation precisions τ, v (GP-HM: w_bc, w_eq).
+    public var initialWeights: CollocationWeights
+    /// L-BFGS-B iterations (outer, over the kernel parameters and log τ, log v).
+    public var iterations: Int
+    /// Diagonal jitter ε of each axis' kernel matrix.
+    public var jitter: Double
+    /// How the inner solves for u are done.
+    public var method: LinearSolveMethod
+    /// Whether τ and v are learned too (within [e⁻²⁰, e⁴⁰]). Off by default: with as many collocation
+    /// equations as unknowns the equation residual can be driven to zero, so the joint objective is
+    /// unbounded below as v → ∞ (observed: v → 1e17, τ → 1e-9 within one L-BFGS step) and the
+    /// precisions then stay at their initial values, as the reference files' fixed weights do.
+    public var learnPrecisions: Bool
+
+    /// Defaults: Q = 30 Gaussian-spectrum components, frequencies up to Nyquist, τ = 1e6, v = 1 (held fixed),
+    /// 60 iterations, jitter 1e-6, automatic (dense in 1-D and on small grids, Kronecker CG otherwise).
+    public init(components: Int = 30, family: SpectralFamily = .gaussian, maxFrequency: [Double]? = nil,
+                initialWeights: CollocationWeights = CollocationWeights(boundary: 1e6, equation: 1),
+                iterations: Int = 60, jitter: Double = 1e-6, method: LinearSolveMethod = .automatic,
+                learnPrecisions: Bool = false) {
+        precondition(components >= 1 && iterations >= 0 && jitter > 0, "KernelLearningOptions: components ≥ 1, iterations ≥ 0, jitter > 0")
+        self.components = components
+        self.family = family
+        self.maxFrequency = maxFrequency
+        self.initialWeights = initialWeights
+        self.iterations = iterations
+        self.jitter = jitter
+        self.method = method
+        self.learnPrecisions = learnPrecisions
+    }
+}
+
+/// The outcome of `KernelLearning.fit`.
+public struct LearnedKernelSolution: Sendable {
+    /// The learned kernel of each axis.
+    public let kernels: [SpectralMixtureKernel]
+    /// The learned precisions τ (boundary) and v (equation).
+    public let weights: CollocationWeights
+    /// The collocation system of the learned kernels (for interpolation).
+    public let system: GPCollocation
+    /// u at the grid points for the learned kernels (the final iterate).
+    public let solution: CollocationSolution
+    /// The negative log joint density at the end, and at the start.
+    public let objective: Double, initialObjective: Double
+    /// L-BFGS-B iterations and objective evaluations (each evaluation is one exact solve for u).
+    public let iterations: Int, evaluations: Int
+    /// Whether L-BFGS-B met its tolerance (false: the iteration budget ran out).
+    public let converged: Bool
+}
+
+/// Learning the kernels of GP collocation by a bilevel scheme (GP-HM's objective, solved differently):
+/// GP-HM minimises the negative log joint density of u on the grid and the kernel parameters θ,
+///   L(u, θ) = ½uᵀK⁻¹u + ½ log det K + (τ/2)‖Su − g‖² − (n_b/2) log τ + (v/2)‖E(u) − f‖² − (N/2) log v,
+/// (constants dropped; weights in log space, i.e. a Jeffreys prior on them) jointly by Adam. Here the
+/// inner problem is solved exactly — u*(θ) = argmin_u L(u, θ): one linear solve for a linear PDE,
+/// Gauss–Newton for Allen–Cahn — and θ (per axis [log w, log rate, μ] for Q components, then log τ,
+/// log v) by L-BFGS-B on ℓ(θ) = L(u*(θ), θ), whose gradient is ∂L/∂θ at fixed u = u*(θ) (envelope
+/// theorem, since ∂L/∂u = 0 there):
+///   ∂L/∂θ = ⟨∂Kₖ, −½G(α, α⁽ᵏ⁾) + ½(N/nₖ)Kₖ⁻¹ − v G(βₖ, α⁽ᵏ⁾)⟩ + v aₖ⟨∂K″ₖ, G(r, α⁽ᵏ⁾)⟩ + v bₖ⟨∂K′ₖ, G(r, α⁽ᵏ⁾)⟩
+/// for a parameter of axis k, with α = K⁻¹u, α⁽ᵏ⁾ = Kₖ⁻¹ applied along axis k to u, r = E(u) − f,
+/// βₖ = (aₖD₂,ₖᵀ + bₖD₁,ₖᵀ) r along axis k, and G(x, y) = X₍ₖ₎Y₍ₖ₎ᵀ (mode-k unfoldings). The kernel
+/// matrices are Toeplitz, so each ⟨∂Kₖ, M⟩ is a sum over the nₖ lags of M's diagonal sums: the
+/// gradient costs O(N Σnₖ + Q Σnₖ) beyond the solve.
+/// Initialisation as in the paper: frequencies evenly spaced on [0, max], equal weights, and every
+/// envelope as wide in frequency as the spacing; never from the exact solution.
+public enum KernelLearning {
+    /// Learn the kernels and the solution of `problem`.
+    /// - Throws: `PDEError.invalidProblem` for a maximum frequency above the grid's Nyquist frequency
+    ///   (the grid is too coarse for it); `PDEError.solverFailed` when no solve succeeds at the start.
+    public static func fit(_ problem: PDEProblem, options: KernelLearningOptions = KernelLearningOptions()) throws -> LearnedKernelSolution {
+        let grid = problem.grid
+        let d = grid.dimension, q = options.components
+        let maxFrequency = options.maxFrequency ?? grid.axes.map(\.nyquistFrequency)
+        guard maxFrequency.count == d else {
+            throw PDEError.invalidProblem("give one maximum frequency per dimension (\(d)), got \(maxFrequency.count)")
+        }
+        for k in 0..<d {
+            guard maxFrequency[k] > 0 && maxFrequency[k].isFinite else {
+                throw PDEError.invalidProblem("the maximum frequency must be positive, got \(maxFrequency[k])")
+            }
+            guard maxFrequency[k] <= grid.axes[k].nyquistFrequency * (1 + 1e-12) else {
+                throw PDEError.invalidProblem("the grid is too small for frequencies up to \(maxFrequency[k]) cycles/unit in dimension \(k + 1): \(grid.axes[k].count) points resolve at most \(grid.axes[k].nyquistFrequency) (Nyquist); use a finer grid or a lower maximum frequency")
+            }
+        }
+        // Initial kernels and box bounds, per axis.
+        var theta: [Double] = [], lower: [Double] = [], upper: [Double] = []
+        for k in 0..<d {
+            let axis = grid.axes[k]
+            let spacing = q > 1 ? maxFrequency[k] / Double(q - 1) : maxFrequency[k]
+            let length = axis.upper - axis.lower
+            // Spectral standard deviation σ_ξ = spacing/2: Gaussian a = 2π²σ², Matérn b = 2πσ/√5.
+            let sigma = max(spacing / 2, 1 / length)
+            let rate: Double, rateRange: ClosedRange<Double>
+            switch options.family {
+            case .gaussian:
+                rate = 2 * Double.pi * Double.pi * sigma * sigma
+                rateRange = (1 / (2 * pow(20 * length, 2)))...(1 / (2 * axis.spacing * axis.spacing))
+            case .studentT:
+                rate = 2 * Double.pi * sigma / 5.0.squareRoot()
+                rateRange = (1 / (20 * length))...(1 / axis.spacing)
+            }
+            let kernel = SpectralMixtureKernel.evenlySpaced(family: options.family, count: q, maxFrequency: maxFrequency[k],
+                                                            weight: 1 / Double(q), rate: min(max(rate, rateRange.lowerBound), rateRange.upperBound))
+            theta += kernel.parameters
+            lower += [Double](repeating: -30, count: q) + [Double](repeating: log(rateRange.lowerBound), count: q)
+                + [Double](repeating: 0, count: q)
+            upper += [Double](repeating: 10, count: q) + [Double](repeating: log(rateRange.upperBound), count: q)
+                + [Double](repeating: axis.nyquistFrequency, count: q)
+        }
+        theta += [log(options.initialWeights.boundary), log(options.initialWeights.equation)]
+        if options.learnPrecisions {
+            lower += [-20, -20]
+            upper += [40, 40]
+        } else {
+            lower += theta.suffix(2)
+            upper += theta.suffix(2)
+        }
+
+        func kernels(_ t: [Double]) -> [SpectralMixtureKernel] {
+            (0..<d).map { k in
+                var kernel = SpectralMixtureKernel.evenlySpaced(family: options.family, count: q, maxFrequency: 1, rate: 1)
+                kernel.parameters = Array(t[(3 * q * k)..<(3 * q * (k + 1))])
+                return kernel
+            }
+        }
+        var warmStart: [Double]? = nil
+        func solve(_ t: [Double]) throws -> (GPCollocation, CollocationSolution) {
+            let system = try GPCollocation(grid: grid, kernels: kernels(t), jitter: options.jitter)
+            let weights = CollocationWeights(boundary: exp(t[3 * q * d]), equation: exp(t[3 * q * d + 1]))
+            return (system, try system.solve(problem, weights: weights, method: options.method, initialGuess: warmStart))
+        }
+        func evaluate(_ t: [Double]) throws -> (value: Double, gradient: [Double]) {
+            let failed = (Double.infinity, [Double](repeating: 0, count: t.count))
+            // A failed inner solve marks θ as outside the usable region: L-BFGS-B backtracks.
+            guard let (system, solution) = try? solve(t) else { return failed }
+            let (value, gradient) = negativeLogJoint(problem, system: system, u: solution.values,
+                                                     tau: exp(t[3 * q * d]), v: exp(t[3 * q * d + 1]))
+            guard value.isFinite && gradient.allSatisfy({ $0.isFinite }) else { return failed }
+            warmStart = solution.values
+            return (value, gradient)
+        }
+        let initial = try evaluate(theta)
+        guard initial.value.isFinite else {
+            throw PDEError.solverFailed("the collocation solve failed at the initial kernel; try a larger jitter or fewer components")
+        }
+        let optimizer = LBFGS(memory: 20, maxIterations: options.iterations, gradientTolerance: 1e-8, relativeValueTolerance: 1e-13)
+        let result: OptimizationResult
+        do {
+            result = try optimizer.minimize(from: theta, lower: lower, upper: upper, evaluate)
+        } catch {
+            throw PDEError.solverFailed("kernel learning failed: \(error)")
+        }
+        // The final iterate of L-BFGS-B, solved once more to return its u and system.
+        let final = result.x
+        let (system, solution) = try solve(final)
+        return LearnedKernelSolution(
+            kernels: kernels(final),
+            weights: CollocationWeights(boundary: exp(final[3 * q * d]), equation: exp(final[3 * q * d + 1])),
+            system: system, solution: solution, objective: result.value, initialObjective: initial.value,
+            iterations: result.iterations, evaluations: result.evaluations, converged: result.converged)
+    }
+
+    /// L(u, θ) (see the type's documentation) and its gradient with respect to θ at fixed u, for the
+    /// kernels of `system` and precisions τ, v. O(N Σ nₖ + Q Σ nₖ).
+    public static func negativeLogJoint(_ problem: PDEProblem, system: GPCollocation, u: [Double], tau: Double,
+                                        v: Double) -> (value: Double, gradient: [Double]) {
+        let grid = system.grid, shape = grid.shape, d = grid.dimension, n = grid.count
+        let op = problem.equation
+        let alpha = system.applyInversePrior(u)
+        let e = system.applyOperator(op, u)
+        var r = [Double](repeating: 0, count: n)
+        var prior = 0.0, eq = 0.0, bc = 0.0
+        for i in 0..<n {
+            r[i] = e[i] - problem.source[i]
+            prior += u[i] * alpha[i]
+            eq += r[i] * r[i]
+        }
+        for (j, idx) in system.boundaryIndices.enumerated() {
+            bc += (u[idx] - problem.boundaryValues[j]) * (u[idx] - problem.boundaryValues[j])
+        }
+        let nb = Double(system.boundaryIndices.count)
+        let value = 0.5 * prior + 0.5 * system.logDeterminant + 0.5 * tau * bc - 0.5 * nb * log(tau)
+            + 0.5 * v * eq - 0.5 * Double(n) * log(v)
+        var gradient: [Double] = []
+        for k in 0..<d {
+            let axis = system.axes[k]
+            let nk = shape[k]
+            let alphaK = modeProduct(axis.inverseGram, axis: k, shape: shape, u)
+            var beta = [Double](repeating: 0, count: n)
+            for (c, m) in [(op.secondOrder[k], axis.secondDerivative), (op.firstOrder[k], axis.firstDerivative)] where c != 0 {
+                let t = modeProduct(m, axis: k, shape: shape, r, transpose: true)
+                for i in 0..<n { beta[i] += c * t[i] }
+            }
+            let gPrior = modeGram(alpha, alphaK, axis: k, shape: shape)
+            let gBeta = modeGram(beta, alphaK, axis: k, shape: shape)
+            let gResidual = modeGram(r, alphaK, axis: k, shape: shape)
+            let logdetScale = Double(n) / Double(nk)
+            let mK = Matrix(rows: nk, columns: nk) { i, j in
+                -0.5 * gPrior[i, j] + 0.5 * logdetScale * axis.inverseGram[i, j] - v * gBeta[i, j]
+            }
+            let sK = lagSums(mK, antisymmetric: false)
+            let sK2 = lagSums(gResidual, antisymmetric: false).map { v * op.secondOrder[k] * $0 }
+            let sK1 = lagSums(gResidual, antisymmetric: true).map { v * op.firstOrder[k] * $0 }
+            let h = axis.grid.spacing
+            var g = [Double](repeating: 0, count: 3 * axis.kernel.count)
+            for l in 0..<nk {
+                let partials = axis.kernel.parameterDerivatives(at: Double(l) * h)
+                for p in 0..<g.count {
+                    g[p] += partials[p].value * sK[l] + partials[p].second * sK2[l] + partials[p].first * sK1[l]
+                }
+            }
+            gradient += g
+        }
+        gradient.append(0.5 * tau * bc - 0.5 * nb)
+        gradient.append(0.5 * v * eq - 0.5 * Double(n))
+        return (value, gradient)
+    }
+
+    /// Lag sums of an n × n matrix M for ⟨T, M⟩ with T Toeplitz: entry ℓ is Σ_{i−j=ℓ} M_ij + Σ_{i−j=−ℓ} M_ij
+    /// (symmetric T; ℓ = 0 counted once) or Σ_{i−j=ℓ} M_ij − Σ_{i−j=−ℓ} M_ij (antisymmetric T, T_ij = t(i−j)
+    /// with t odd). O(n²).
+    static func lagSums(_ m: Matrix, antisymmetric: Bool) -> [Double] {
+        let n = m.rows
+        var s = [Double](repeating: 0, count: n)
+        m.storage.withUnsafeBufferPointer { p in
+            for j in 0..<n {
+                for i in 0..<n {
+                    let v = p[i + j * n]
+                    if i >= j {
+                        s[i - j] += v
+                    } else {
+                        s[j - i] += antisymmetric ? -v : v
+                    }
+                }
+            }
+        }
+        if antisymmetric { s[0] = 0 }
+        return s
+    }
+}

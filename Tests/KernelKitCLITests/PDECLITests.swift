@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+
+extension CLITests {
+    @Test("fit pde --list names the 11 built-in problems with their formulas")
+    func pdeList() throws {
+        let r = try Self.run(["fit", "pde", "--list"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count == 11)
+        #expect(r.stdout.contains("poisson1d-mix") && r.stdout.contains("sin(x) + 0.1 sin(20x) + 0.05 sin(100x)"))
+        #expect(r.stdout.contains("advection-beta200") && r.stdout.contains("200 u_x + u_y = 0"))
+    }
+
+    /// u = sin(2πx) on [0, 1] from its source −4π² sin(2πx) on 40 points, 3 components with initial
+    /// frequencies 0, 1, 2 cycles/unit (measured error 5e-4; tolerance 2e-3): the learned
+    /// GP solution written by --out is within 2e-3 (relative L2) of sin(2πx), and the JSON reports
+    /// the learned components (no exact solution is known to the CLI, so rel_l2_error is null).
+    @Test("fit pde --source/--boundary (user problem): --out holds x,u close to the truth; --json has the components")
+    func pdeUserProblem() throws {
+        let n = 40
+        let xs = (0..<n).map { Double($0) / Double(n - 1) }
+        let source = try Self.temporaryFile("f.csv", xs.map { "\(-4 * Double.pi * Double.pi * sin(2 * .pi * $0))" }.joined(separator: "\n") + "\n")
+        let boundary = try Self.temporaryFile("g.csv", "0\n0\n")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("kk-pde-\(UUID().uuidString).csv").path
+        let r = try Self.run(["fit", "pde", "--source", source, "--boundary", boundary, "--components", "3",
+                              "--iterations", "20", "--max-frequency", "2", "--test-grid", "50", "--json", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let components = try #require(object["components"] as? [[[String: Any]]])
+        #expect(components.count == 1 && components[0].count == 3)
+        #expect(components[0][0]["angular_frequency"] is Double && components[0][0]["length_scale"] is Double)
+        #expect(object["rel_l2_error"] is NSNull && object["seconds"] is Double)
+        let rows = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").dropFirst()
+        #expect(rows.count == 50)
+        var num = 0.0, den = 0.0
+        for row in rows {
+            let v = row.split(separator: ",").compactMap { Double($0) }
+            let truth = sin(2 * .pi * v[0])
+            num += (v[1] - truth) * (v[1] - truth)
+            den += truth * truth
+        }
+        #expect((num / den).squareRoot() < 2e-3, "relative error \((num / den).squareRoot())")
+    }
+
+    @Test("fit pde on a built-in problem (reduced grid, few iterations): JSON with a finite rel_l2_error")
+    func pdeBuiltIn() throws {
+        let r = try Self.run(["fit", "pde", "--problem", "poisson1d-sin100", "--grid", "220", "--components", "4",
+                              "--iterations", "3", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let error = try #require(object["rel_l2_error"] as? Double)
+        #expect(error.isFinite && error >= 0)
+        #expect((object["grid"] as? [Int]) == [220])
+    }
+
+    @Test("fit pde bad input: one line on stderr, non-zero exit", arguments: [
+        ["--problem", "no-such-problem"],
+        ["--problem", "poisson1d-sin100", "--grid", "50"],
+        ["--source", "SRC", "--boundary", "BC2", "--max-frequency", "40"],
+        ["--source", "SRC", "--boundary", "BAD3"],
+        ["--source", "NAN", "--boundary", "BC2"],
+        ["--problem", "poisson1d-mix", "--components", "0"],
+        ["--source", "SRC"],
+    ])
+    func pdeBadInput(_ arguments: [String]) throws {
+        let files = [
+            "SRC": try Self.temporaryFile("src.csv", (0..<10).map { "\($0)" }.joined(separator: "\n") + "\n"),
+            "NAN": try Self.temporaryFile("nan.csv", "1\n2\nnan\n4\n5\n6\n"),
+            "BAD3": try Self.temporaryFile("bad3.csv", "0\n0\n0\n"),
+            "BC2": try Self.temporaryFile("bc2.csv", "0\n0\n"),
+        ]
+        let r = try Self.run(["fit", "pde"] + arguments.map { files[$0] ?? $0 })
+        #expect(r.status == 1 || r.status == 2, "\(arguments): status \(r.status)")
+        #expect(r.stderr.hasPrefix("kernelkit: error: ") && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+    }
+}
