@@ -180,8 +180,7 @@ enum BesselExpansions {
         /// the first omitted term is below 1e-16 relative to the sum (which is ≥ ~0.9), i.e. below
         /// the rounding of the sum itself; the terms decrease fast enough that the rest is smaller.
         @inline(__always)
-        func terms(for v: Double, _ p: Double) -> Int {
-            let inverse = 1 / v
+        func terms(inverseOrder inverse: Double, _ p: Double) -> Int {
             var scale = 1.0
             var scaleP = 1.0
             let pv = p * inverse
@@ -221,9 +220,10 @@ enum BesselExpansions {
     /// i.e. ≤ ~7ε relative to vη outside the window).
     @inline(__always)
     static func vEta(_ v: Double, _ x: Double, _ h: Double) -> Double {
-        let w = fma(-v, etaRootHigh, x) - v * etaRootLow
-        let delta = w / v
-        if abs(delta) < 0.1 {
+        // Window test with the plain product (no fused multiply-add call outside the window).
+        if abs(x - v * etaRootHigh) < 0.1 * v {
+            let w = fma(-v, etaRootHigh, x) - v * etaRootLow
+            let delta = w / v
             return etaTaylor.withUnsafeBufferPointer { c in
                 var sum = c[c.count - 1]
                 var k = c.count - 2
@@ -243,29 +243,38 @@ enum BesselExpansions {
         return m * (1 + r * r).squareRoot()
     }
 
-    /// Debye sums (Σ U_k(p)/v^k, Σ (−1)^k U_k(p)/v^k), k = 0 … n−1 with n from `DebyeTable.terms`.
-    /// Each U_k(p)/p^k is a polynomial in p² of degree k ≤ n−1; all are evaluated with n Horner steps
-    /// (coefficients zero-padded in `debyePaddedU`), so the inner loop has the same trip count for every
-    /// k: its branch is predictable and the n independent Horner chains overlap in the pipeline.
+    /// Debye sums (Σ U_k(p)/v^k, Σ (−1)^k U_k(p)/v^k), k = 0 … n−1 with n as in `DebyeTable.terms`
+    /// (the stopping test is evaluated in the same loop, which shares (p/v)^k with the terms).
+    /// Each U_k(p)/p^k is a polynomial in p² of degree k, evaluated by Horner's rule.
     @inline(__always)
     static func debyeSums(_ v: Double, _ p: Double) -> (i: Double, k: Double) {
-        let n = debye.terms(for: v, p)
-        let pv = p / v
+        let inverse = 1 / v // independent of p: off the dependent chain h → p → sums
+        let pv = p * inverse
         let p2 = p * p
         let width = DebyeTable.termCount
+        let table = debye
         return debyePaddedU.withUnsafeBufferPointer { c in
-            var even = 0.0
-            var odd = 0.0
-            var scale = 1.0
-            for k in 1..<n {
-                scale *= pv
-                let row = k * width
-                var s = 0.0
-                var j = n - 1
-                while j >= 0 { s = s * p2 + c[row + j]; j -= 1 }
-                if k & 1 == 0 { even += s * scale } else { odd += s * scale }
+            table.bound.withUnsafeBufferPointer { bound in
+                table.scaledBound.withUnsafeBufferPointer { scaledBound in
+                    var even = 0.0
+                    var odd = 0.0
+                    var scale = 1.0  // v^−k
+                    var scaleP = 1.0 // (p/v)^k
+                    var k = 1
+                    while k < DebyeTable.termCount {
+                        scale *= inverse
+                        scaleP *= pv
+                        if min(bound[k] * scale, scaledBound[k] * scaleP) < 1e-16 { break }
+                        let row = k * width
+                        var s = c[row + k]
+                        var j = k - 1
+                        while j >= 0 { s = s * p2 + c[row + j]; j -= 1 }
+                        if k & 1 == 0 { even += s * scaleP } else { odd += s * scaleP }
+                        k += 1
+                    }
+                    return (1 + (even + odd), 1 + (even - odd))
+                }
             }
-            return (1 + (even + odd), 1 + (even - odd))
         }
     }
 
@@ -305,7 +314,7 @@ enum BesselExpansions {
         let z = x / v
         let s = hypotOne(z)
         let p = 1 / s
-        let n = table.terms(for: v, p)
+        let n = table.terms(inverseOrder: 1 / v, p)
         var su = 1.0
         var sv = 1.0
         var scale = 1.0
@@ -384,10 +393,12 @@ enum BesselExpansions {
         var sum1 = p
         var i = 1.0
         while i < 200 {
-            f = (i * f + p + q) * (1 / (i * i - mu2))
-            c *= quarter * (1 / i)
-            p *= 1 / (i - mu)
-            q *= 1 / (i + mu)
+            // One division per term: 1/(i−μ) = (i+μ)·r and 1/(i+μ) = (i−μ)·r with r = 1/(i²−μ²).
+            let r = 1 / (i * i - mu2)
+            f = f * (i * r) + (p + q) * r // one multiply-add on the loop-carried chain
+            c *= quarter / i
+            p *= (i + mu) * r
+            q *= (i - mu) * r
             let delta = c * f
             sum += delta
             sum1 += c * (p - i * f)
@@ -397,14 +408,20 @@ enum BesselExpansions {
         return (sum, sum1 / half)
     }
 
-    /// (log K_μ(x), K_{μ+1}(x)/K_μ(x)) for |μ| ≤ ½, x > 2 by Steed's algorithm for the continued
+    /// (e^x K_μ(x), K_{μ+1}(x)/K_μ(x)) for |μ| ≤ ½, x > 2 by Steed's algorithm for the continued
     /// fraction CF2 (I. J. Thompson & A. R. Barnett, J. Comput. Phys. 64, 1986):
     /// e^x K_μ(x) = √(π/(2x)) / S with S the series of the CF2 convergents. ~10–60 iterations.
-    static func steed(_ mu: Double, _ x: Double) -> (logK0: Double, ratio: Double) {
+    static func steed(_ mu: Double, _ x: Double) -> (scaledK0: Double, ratio: Double) {
+        // Steed's D_n = 1/(b_n + a_n D_{n−1}) is D_n = B_{n−1}/B_n with the convergent denominators
+        // B_n = b_n B_{n−1} + a_n B_{n−2}; ΔH_n = (b_n D_n − 1) ΔH_{n−1} = −a_n (B_{n−2}/B_n) ΔH_{n−1}.
+        // Running the recurrence for B (rescaled past 1e150) keeps the divisions off the
+        // loop-carried chains: one reciprocal 1/(a_n B_n) per step gives both 1/B_n and 1/a_n.
+        let prefactor = (Double.pi / (2 * x)).squareRoot()
         var b = 2 * (1 + x)
-        var d = 1 / b
-        var h = d
-        var deltaH = d
+        var denominatorPrevious = 1.0 // B_{n−2}
+        var denominator = b           // B_{n−1}
+        var h = 1 / b
+        var deltaH = h
         var q1 = 0.0
         var q2 = 1.0
         let a1 = 0.25 - mu * mu
@@ -415,23 +432,30 @@ enum BesselExpansions {
         var i = 1.0
         while i < 10_000 {
             a -= 2 * i
-            c = -a * c / (i + 1)
-            let qNew = (q1 - b * q2) / a
+            c *= -a / (i + 1)
+            let qNumerator = q1 - b * q2
+            b += 2
+            let next = b * denominator + a * denominatorPrevious
+            let r = 1 / (a * next)
+            let qNew = qNumerator * (next * r)
             q1 = q2
             q2 = qNew
             q += c * qNew
-            b += 2
-            d = 1 / (b + a * d)
-            deltaH = (b * d - 1) * deltaH
+            deltaH *= (-a * denominatorPrevious) * (a * r)
+            denominatorPrevious = denominator
+            denominator = next
+            if abs(denominator) > 1e150 {
+                denominatorPrevious *= 1e-150
+                denominator *= 1e-150
+            }
             h += deltaH
             let deltaS = q * deltaH
             s += deltaS
-            if abs(deltaS) < abs(s) * 1e-17 { break }
+            if abs(deltaS) < abs(s) * 1e-16 { break } // the rest changes s, h by < 1 ulp (checked)
             i += 1
         }
         h *= a1
-        let logK0 = 0.5 * log(Double.pi / (2 * x)) - x - log(s)
-        return (logK0, (mu + x + 0.5 - h) / x)
+        return (prefactor / s, (mu + x + 0.5 - h) / x)
     }
 
     /// log K_v(x) for 0 ≤ v < 20: the Hankel expansion for x ≥ max(30, 0.3v²); below, K_μ, K_{μ+1}
@@ -456,8 +480,8 @@ enum BesselExpansions {
             (a, b) = temme(mu, x)
             logScale = 0
         } else {
-            let (logK0, ratio) = steed(mu, x)
-            (a, b, logScale) = (1, ratio, logK0)
+            let (scaledK0, ratio) = steed(mu, x)
+            (a, b, logScale) = (scaledK0, scaledK0 * ratio, -x)
         }
         if n == 0 { return logScale + log(a) }
         let twoOverX = 2 / x

@@ -280,6 +280,18 @@ public enum LogBessel {
 
     static func checkBatch(_ v: [Double], _ x: [Double]) throws {
         precondition(v.count == x.count, "LogBessel batch: \(v.count) orders but \(x.count) arguments")
+        // Fast pass over the raw buffers (NaN fails every comparison); the message is built only on failure.
+        let allValid = v.withUnsafeBufferPointer { vb in
+            x.withUnsafeBufferPointer { xb in
+                var valid = true
+                for i in 0..<vb.count {
+                    let vi = vb[i], xi = xb[i]
+                    valid = valid && vi >= 0 && vi < .infinity && xi >= 0 && xi < .infinity
+                }
+                return valid
+            }
+        }
+        if allValid { return }
         for i in 0..<v.count where !(v[i] >= 0 && v[i].isFinite && x[i] >= 0 && x[i].isFinite) {
             throw BesselError.domain("row \(i): Bessel order and argument must be finite and >= 0, got v = \(v[i]), x = \(x[i])")
         }
