@@ -30,8 +30,8 @@ let package = Package(
         .systemLibrary(name: "CLAPACKE", path: "Sources/CLAPACKE", providers: [.apt(["liblapacke-dev"])]),
         .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CGSL", path: "Sources/CGSL", providers: [.apt(["libgsl-dev"])]),
+        // No unsafeFlags anywhere: a package that uses them cannot be a versioned dependency.
         .target(name: "CVecMath", path: "Sources/CVecMath",
-                cSettings: [.unsafeFlags(["-O3"])],
                 linkerSettings: [.linkedLibrary("mvec"), .linkedLibrary("m")]),
 
         // MARK: Library
@@ -43,8 +43,9 @@ let package = Package(
 
         // MARK: Method modules (one paper each; they depend on Core + Linalg only)
         .target(name: "KernelKitNTK", dependencies: ["KernelKitLinalg"], exclude: ["README.md"]),
-        .target(name: "KernelKitScaleMixtures", dependencies: ["KernelKitLinalg", "KernelKitCore", "KernelKitNTK"]),
-        .target(name: "KernelKitBessel", dependencies: ["KernelKitLinalg"]),
+        .target(name: "KernelKitScaleMixtures", dependencies: ["KernelKitLinalg", "KernelKitCore", "KernelKitNTK"],
+                exclude: ["README.md"]),
+        .target(name: "KernelKitBessel", dependencies: ["KernelKitLinalg"], exclude: ["README.md"]),
         .target(name: "KernelKitKDE", dependencies: ["KernelKitLinalg", "KernelKitCore"], exclude: ["README.md"]),
         .target(name: "KernelKitDKM", dependencies: ["KernelKitLinalg"], exclude: ["README.md"]),
         .target(name: "KernelKitPDE", dependencies: ["KernelKitLinalg"]),

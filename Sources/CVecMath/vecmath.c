@@ -2,18 +2,19 @@
 // See include/vecmath.h for the contract.
 #include "vecmath.h"
 
-#include <immintrin.h>
 #include <math.h>
 
-// libmvec's 4-lane AVX2 entry points (x86_64 vector function ABI, ISA letter 'd'). They take and
-// return one __m256d, so they may only be called from functions compiled for AVX2.
-#define KK_AVX2 __attribute__((target("avx2")))
-KK_AVX2 __m256d _ZGVdN4v_acos(__m256d);
-KK_AVX2 __m256d _ZGVdN4v_asin(__m256d);
-KK_AVX2 __m256d _ZGVdN4v_erf(__m256d);
-KK_AVX2 __m256d _ZGVdN4v_erfc(__m256d);
-KK_AVX2 __m256d _ZGVdN4v_exp(__m256d);
-KK_AVX2 __m256d _ZGVdN4v_log(__m256d);
+#if defined(__x86_64__) && defined(__linux__)
+// libmvec's 4-lane AVX2 variants, reached through the pointer-based trampolines in
+// mvec_trampolines.S (see there why they are not called from C directly).
+#define KK_HAVE_MVEC 1
+void kk_mvec4_acos(const double *in, double *out);
+void kk_mvec4_asin(const double *in, double *out);
+void kk_mvec4_erf(const double *in, double *out);
+void kk_mvec4_erfc(const double *in, double *out);
+void kk_mvec4_exp(const double *in, double *out);
+void kk_mvec4_log(const double *in, double *out);
+void kk_mvec4_atan2(const double *y, const double *x, double *out);
 
 static int kk_cpu_has_avx2(void) {
     // Computed once; concurrent first callers compute the same value, stored with relaxed atomics.
@@ -21,30 +22,36 @@ static int kk_cpu_has_avx2(void) {
     int value = __atomic_load_n(&cached, __ATOMIC_RELAXED);
     if (value < 0) {
         __builtin_cpu_init();
-        value = __builtin_cpu_supports("avx2") ? 1 : 0;
+        value = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
         __atomic_store_n(&cached, value, __ATOMIC_RELAXED);
     }
     return value;
 }
+#else
+#define KK_HAVE_MVEC 0
+static int kk_cpu_has_avx2(void) { return 0; }
+#endif
 
 int kk_vec_uses_avx2(void) { return kk_cpu_has_avx2(); }
+
+// Blocks of 4 go through libmvec (in place is fine: each block is read before it is written); the
+// n mod 4 tail and CPUs without AVX2 use libm.
+#if KK_HAVE_MVEC
+#define KK_VECTOR_BLOCKS(name)                                                     \
+    if (kk_cpu_has_avx2())                                                         \
+        for (; i + 4 <= n; i += 4) kk_mvec4_##name(in + i, out + i);
+#else
+#define KK_VECTOR_BLOCKS(name)
+#endif
 
 #define KK_DEFINE_VEC(name)                                                        \
     void kk_scalar_##name(size_t n, const double *in, double *out) {               \
         for (size_t i = 0; i < n; ++i) out[i] = name(in[i]);                       \
     }                                                                              \
-    KK_AVX2 static void kk_avx2_##name(size_t n, const double *in, double *out) {  \
-        size_t i = 0;                                                              \
-        for (; i + 4 <= n; i += 4) {                                               \
-            __m256d v = _mm256_loadu_pd(in + i);                                   \
-            _mm256_storeu_pd(out + i, _ZGVdN4v_##name(v));                         \
-        }                                                                          \
-        for (; i < n; ++i) out[i] = name(in[i]);                                   \
-    }                                                                              \
     void kk_vec_##name(size_t n, const double *in, double *out) {                  \
-        if (n == 0) return;                                                        \
-        if (kk_cpu_has_avx2()) kk_avx2_##name(n, in, out);                         \
-        else kk_scalar_##name(n, in, out);                                         \
+        size_t i = 0;                                                              \
+        KK_VECTOR_BLOCKS(name)                                                     \
+        for (; i < n; ++i) out[i] = name(in[i]);                                   \
     }
 
 KK_DEFINE_VEC(acos)
@@ -55,25 +62,17 @@ KK_DEFINE_VEC(exp)
 KK_DEFINE_VEC(log)
 
 // Two-argument atan2(y, x): out[i] = atan2(y[i], x[i]); `out` may alias `y` or `x`.
-KK_AVX2 __m256d _ZGVdN4vv_atan2(__m256d, __m256d);
-
 void kk_scalar_atan2(size_t n, const double *y, const double *x, double *out) {
     for (size_t i = 0; i < n; ++i) out[i] = atan2(y[i], x[i]);
 }
 
-KK_AVX2 static void kk_avx2_atan2(size_t n, const double *y, const double *x, double *out) {
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        __m256d vy = _mm256_loadu_pd(y + i), vx = _mm256_loadu_pd(x + i);
-        _mm256_storeu_pd(out + i, _ZGVdN4vv_atan2(vy, vx));
-    }
-    for (; i < n; ++i) out[i] = atan2(y[i], x[i]);
-}
-
 void kk_vec_atan2(size_t n, const double *y, const double *x, double *out) {
-    if (n == 0) return;
-    if (kk_cpu_has_avx2()) kk_avx2_atan2(n, y, x, out);
-    else kk_scalar_atan2(n, y, x, out);
+    size_t i = 0;
+#if KK_HAVE_MVEC
+    if (kk_cpu_has_avx2())
+        for (; i + 4 <= n; i += 4) kk_mvec4_atan2(y + i, x + i, out + i);
+#endif
+    for (; i < n; ++i) out[i] = atan2(y[i], x[i]);
 }
 
 // Allocator tuning for kernel computations (see kk_keep_large_allocations_on_heap in vecmath.h).
