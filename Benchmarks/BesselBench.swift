@@ -5,7 +5,8 @@ import KernelKit
 /// APIs `LogBessel.logI(orders:arguments:)` and `LogBessel.logK(orders:arguments:)` on the (v, x) rows
 /// of FILE.npy (shape (n, 2), as written by ../shared/anchors/scipy_bessel_time.py), best of `reps`
 /// (default 5). Prints `logI <ns> ns/eval`, `logK <ns> ns/eval`, one JSON line per function, then
-/// the time per evaluation within each region of `LogBessel` (which rows cost what).
+/// the time per evaluation within each region of `LogBessel` (which rows cost what) and the time
+/// per call of the scalar API on the first 2e5 rows.
 func benchBessel(_ args: [String]) throws {
     guard let path = args.first else {
         throw BesselBenchError("usage: kernelkit-bench bessel FILE.npy [reps]")
@@ -37,6 +38,12 @@ func benchBessel(_ args: [String]) throws {
         let tk = try best(reps) { sink += try LogBessel.logK(orders: rv, arguments: rx)[0] }
         print("  \(name): \(String(format: "%.1f", 100 * Double(idx.count) / Double(n)))% of rows, logI \(String(format: "%.1f", ti / Double(idx.count) * 1e9)) ns, logK \(String(format: "%.1f", tk / Double(idx.count) * 1e9)) ns")
     }
+    // The scalar API on the first 2e5 rows in their random order (one call per row, four lanes
+    // filled with the same row): the cost of a single evaluation, for comparison.
+    let m = min(n, 200_000)
+    let sI = try best(reps) { for j in 0..<m { sink += try LogBessel.logI(order: v[j], x[j]) } }
+    let sK = try best(reps) { for j in 0..<m { sink += try LogBessel.logK(order: v[j], x[j]) } }
+    print("  scalar API (one call per row): logI \(String(format: "%.1f", sI / Double(m) * 1e9)) ns, logK \(String(format: "%.1f", sK / Double(m) * 1e9)) ns")
     if sink.isNaN { print("unexpected NaN") }
 }
 

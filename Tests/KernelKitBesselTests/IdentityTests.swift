@@ -50,6 +50,16 @@ func logAddExp(_ a: Double, _ b: Double) -> Double {
         #expect(throws: BesselError.self) { try LogBessel.logK(order: 1, .infinity) }
         #expect(throws: BesselError.self) { try LogBessel.ratio(order: 0.5, 1) }
         #expect(throws: BesselError.self) { try LogBessel.logI(orders: [1, 2], arguments: [1, .nan]) }
+        // A bad row in a later chunk of the batch (rows are checked chunk by chunk, 2048 per chunk):
+        // the error names that row.
+        var v = [Double](repeating: 2.5, count: 5000), x = [Double](repeating: 3, count: 5000)
+        v[4500] = -1
+        #expect(throws: BesselError.domain("row 4500: Bessel order and argument must be finite and >= 0, got v = -1.0, x = 3.0")) {
+            try LogBessel.logK(orders: v, arguments: x)
+        }
+        v[4500] = 2.5
+        x[3001] = .infinity
+        #expect(throws: BesselError.self) { try LogBessel.logIK(orders: v, arguments: x) }
     }
 
     // MARK: Properties over the whole range (v = 10^U(−3, 5), x = 10^U(−10, 6))
