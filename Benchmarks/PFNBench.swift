@@ -4,12 +4,15 @@ import KernelKit
 // kernelkit-bench pfn accuracy [MODEL] [datasets] [seed]
 //     NLL of the PFN vs the exact GP posterior predictive on fresh datasets of the model's GP prior
 //     (context sizes i mod 50), overall and by context-size band; one JSON line per band + summary.
+// kernelkit-bench pfn accuracy-sizes [MODEL] [datasets] [seed]
+//     The same comparison per single context size (0 … 49): mean gap and its standard error.
 // kernelkit-bench pfn speed [MODEL] [datasets] [reps]
 //     CPU µs per 50-point dataset (25 context + 25 query points): PFN batched forward pass vs exact GP
 //     (Cholesky of the context + predictive mean/variance at the queries).
-// kernelkit-bench pfn lc [MODEL] [curves] [seed]
-//     LC-PFN vs elliptical-slice MCMC (4 chains × 500 + 500) on fresh curves of the learning-curve prior,
-//     cut after 1 + (i mod 49) epochs: NLL of the remaining epochs and wall time per curve.
+// kernelkit-bench pfn lc [MODEL] [curves] [seed] [chains] [burn-in] [samples per chain]
+//     LC-PFN vs elliptical-slice MCMC (default 4 chains × (500 + 500)) on fresh curves of the
+//     learning-curve prior, cut after 1 + (i mod 49) epochs: NLL of the remaining epochs and time per
+//     curve (PFN: share of one batched pass). The curves depend only on the seed, not on the MCMC budget.
 // MODEL defaults to the shipped model of the prior ("-" also selects it).
 
 func benchPFN(_ args: [String]) throws {
@@ -22,8 +25,12 @@ func benchPFN(_ args: [String]) throws {
         }
         let count = args.count > 2 ? Int(args[2]) ?? 98 : 98
         let seed = args.count > 3 ? UInt64(args[3]) ?? 20_261_124 : 20_261_124
+        let chains = args.count > 4 ? Int(args[4]) ?? 4 : 4
+        let burnIn = args.count > 5 ? Int(args[5]) ?? 500 : 500
+        let samples = args.count > 6 ? Int(args[6]) ?? 500 : 500
         let rows = try PFNEvaluation.compareWithMCMC(model: model, prior: prior, curves: count, seed: seed,
-                                                     mcmc: LearningCurveMCMC(prior: prior))
+                                                     mcmc: LearningCurveMCMC(prior: prior, chains: chains, burnIn: burnIn,
+                                                                             samplesPerChain: samples))
         for band in stride(from: 1, to: prior.epochs, by: 10) {
             let r = rows.filter { $0.observedEpochs >= band && $0.observedEpochs < band + 10 }
             guard !r.isEmpty else { continue }
@@ -33,8 +40,8 @@ func benchPFN(_ args: [String]) throws {
         }
         let m = Double(rows.count)
         let pfnTime = rows.reduce(0) { $0 + $1.pfnSeconds } / m, mcmcTime = rows.reduce(0) { $0 + $1.mcmcSeconds } / m
-        print(String(format: "{\"name\": \"lc-pfn-vs-mcmc\", \"curves\": %d, \"pfn_nll\": %.4f, \"mcmc_nll\": %.4f, \"pfn_ms_per_curve\": %.3f, \"mcmc_ms_per_curve\": %.1f, \"speedup\": %.0f}",
-                     rows.count, rows.reduce(0) { $0 + $1.pfnNLL } / m, rows.reduce(0) { $0 + $1.mcmcNLL } / m,
+        print(String(format: "{\"name\": \"lc-pfn-vs-mcmc\", \"mcmc\": \"%dx(%d+%d)\", \"curves\": %d, \"pfn_nll\": %.4f, \"mcmc_nll\": %.4f, \"pfn_ms_per_curve\": %.3f, \"mcmc_ms_per_curve\": %.1f, \"speedup\": %.0f}",
+                     chains, burnIn, samples, rows.count, rows.reduce(0) { $0 + $1.pfnNLL } / m, rows.reduce(0) { $0 + $1.mcmcNLL } / m,
                      1000 * pfnTime, 1000 * mcmcTime, mcmcTime / pfnTime))
         return
     }
@@ -57,6 +64,25 @@ func benchPFN(_ args: [String]) throws {
         let s = PFNEvaluation.summary(rows)
         print(String(format: "{\"name\": \"pfn-accuracy\", \"datasets\": %d, \"pfn_nll\": %.4f, \"gp_nll\": %.4f, \"gap\": %.4f, \"worst_context_gap\": %.4f}",
                      rows.count, s.pfn, s.exact, s.gap, worst))
+    case "accuracy-sizes":
+        // Per context size: mean gap (PFN − exact NLL) over its datasets and the standard error of
+        // that mean, sd/√m; then the worst size and the mean gap.
+        let count = args.count > 2 ? Int(args[2]) ?? 2000 : 2000
+        let seed = args.count > 3 ? UInt64(args[3]) ?? 20_261_125 : 20_261_125
+        let rows = try PFNEvaluation.compareWithExactGP(model: model, prior: prior, datasets: count, seed: seed)
+        var worst = (size: 0, gap: -Double.infinity, se: 0.0)
+        for size in 0..<prior.pointsPerDataset {
+            let gaps = rows.filter { $0.contextSize == size }.map { $0.pfnNLL - $0.exactNLL }
+            guard gaps.count > 1 else { continue }
+            let m = Double(gaps.count)
+            let mean = gaps.reduce(0, +) / m
+            let se = (gaps.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (m - 1) / m).squareRoot()
+            if mean > worst.gap { worst = (size, mean, se) }
+            print(String(format: "{\"context\": %d, \"datasets\": %d, \"gap\": %.4f, \"se\": %.4f}", size, gaps.count, mean, se))
+        }
+        let s = PFNEvaluation.summary(rows)
+        print(String(format: "{\"name\": \"pfn-accuracy-sizes\", \"datasets\": %d, \"pfn_nll\": %.4f, \"gp_nll\": %.4f, \"gap\": %.4f, \"worst_context\": %d, \"worst_gap\": %.4f, \"worst_se\": %.4f}",
+                     rows.count, s.pfn, s.exact, s.gap, worst.size, worst.gap, worst.se))
     case "speed":
         let count = args.count > 2 ? Int(args[2]) ?? 200 : 200
         let reps = args.count > 3 ? Int(args[3]) ?? 5 : 5
@@ -70,6 +96,48 @@ func benchPFN(_ args: [String]) throws {
         }
         let pfn = best(reps) { _ = model.predict(batch) }
         emit("pfn-forward-per-dataset-us", count, 1e6 * pfn / Double(count))
+        // Work of one dataset (n = 50 tokens, nc = 25 context): linear layers 2n(4d² + 2dh) per block
+        // (the last block: only the queries go past the qkv projection), attention 4·n·nc·d per block
+        // (queries only in the last), head 2·K·d per query.
+        let a = model.architecture, n = Double(prior.pointsPerDataset), c = Double(nc)
+        let dm = Double(a.modelDimension), h = Double(a.hiddenDimension), layers = Double(a.layers)
+        let linear = 2 * n * (4 * dm * dm + 2 * dm * h) * (layers - 1) + 2 * n * 3 * dm * dm + 2 * (n - c) * (dm * dm + 2 * dm * h)
+        let attention = 4 * n * c * dm * (layers - 1) + 4 * (n - c) * c * dm
+        let flops = linear + attention + 2 * (n - c) * Double(a.buckets) * dm
+        print(String(format: "{\"name\": \"pfn-forward-gflops\", \"mflop_per_dataset\": %.2f, \"gflop_per_s\": %.1f}",
+                     flops / 1e6, flops * Double(count) / pfn / 1e9))
+        for chunk in [256, 512, 1024, 2048, 4096] {
+            let engine = PFNFloatTransformer(model.transformer, chunkTokens: chunk)
+            let t = best(reps) { _ = engine.logits(batch) }
+            print(String(format: "{\"name\": \"pfn-float32-logits-per-dataset-us\", \"chunk_tokens\": %d, \"us\": %.1f}", chunk, 1e6 * t / Double(count)))
+        }
+        // Roofline: the linear layers' sgemms alone (random operands of the model's shapes, 512-token
+        // chunks, all tokens through every block) — the floor for this architecture on this CPU.
+        let chunk = 512
+        let shapes = [(3 * a.modelDimension, a.modelDimension), (a.modelDimension, a.modelDimension),
+                      (a.hiddenDimension, a.modelDimension), (a.modelDimension, a.hiddenDimension)]
+        var g2 = SeededGenerator(seed: 2)
+        let operands = shapes.map { (m, k) in
+            (FloatMatrix(rows: m, columns: k, columnMajor: (0..<(m * k)).map { _ in Float(g2.standardNormal()) }),
+             FloatMatrix(rows: k, columns: chunk, columnMajor: (0..<(k * chunk)).map { _ in Float(g2.standardNormal()) }),
+             FloatMatrix(rows: m, columns: chunk))
+        }
+        var outputs = operands.map { $0.2 }
+        let gemm = best(reps * 5) {
+            for _ in 0..<a.layers {
+                for i in operands.indices { BLAS.sgemm(.none, .none, operands[i].0, operands[i].1, beta: 1, &outputs[i]) }
+            }
+        }
+        let gemmFlops = Double(a.layers) * shapes.reduce(0.0) { $0 + 2 * Double($1.0 * $1.1 * chunk) }
+        print(String(format: "{\"name\": \"sgemm-linear-layers-per-dataset-us\", \"us\": %.1f, \"gflop_per_s\": %.1f}",
+                     1e6 * gemm * n / Double(chunk), gemmFlops / gemm / 1e9))
+        // Float32 vs Float64 forward pass on these datasets: largest |Δ log density| of the query targets.
+        let single = model.predict(batch), double = model.predictFloat64(batch)
+        let targets = data.flatMap { $0.y[nc...] }
+        let deviation = targets.indices.map { abs(single[$0].logDensity(targets[$0]) - double[$0].logDensity(targets[$0])) }.max() ?? 0
+        print(String(format: "{\"name\": \"pfn-float32-vs-float64-max-logdensity-diff\", \"queries\": %d, \"nat\": %.2e}", targets.count, deviation))
+        let pfn64 = best(reps) { _ = model.predictFloat64(batch) }
+        emit("pfn-forward-float64-per-dataset-us", count, 1e6 * pfn64 / Double(count))
         let gp = try best(reps) {
             for (x, y) in data {
                 _ = try prior.exactPredictive(contextInputs: Array(x[0..<(nc * d)]), contextTargets: Array(y[0..<nc]),
@@ -78,6 +146,6 @@ func benchPFN(_ args: [String]) throws {
         }
         emit("exact-gp-per-dataset-us", count, 1e6 * gp / Double(count))
     default:
-        throw PFNError.invalidInput("usage: kernelkit-bench pfn accuracy|speed|lc [MODEL|-] [datasets] [seed|reps]")
+        throw PFNError.invalidInput("usage: kernelkit-bench pfn accuracy|accuracy-sizes|speed|lc [MODEL|-] [datasets] [seed|reps]")
     }
 }

@@ -33,12 +33,34 @@ public struct PFNModel: Sendable {
     public var architecture: PFNArchitecture { transformer.architecture }
 
     /// Predictive distributions for the query points of every dataset of a batch, in batch order.
-    /// One forward pass; cost as ``PFNTransformer``.
+    /// One single-precision forward pass (``PFNFloatTransformer``; log densities within 10⁻⁴ nat of
+    /// the Float64 pass ``predictFloat64(_:)``), bucket probabilities by a Float64 softmax of its
+    /// logits. Cost as ``PFNTransformer`` plus O(parameters) to round the weights to Float.
     public func predict(_ batch: PFNBatch) -> [PFNPredictive] {
-        let logits = transformer.logits(batch)
+        predictives(PFNFloatTransformer(transformer).logits(batch))
+    }
+
+    /// As ``predict(_:)`` through the Float64 forward pass (``PFNTransformer/logits(_:)``): the
+    /// reference the single-precision path is checked against; about 3.5× slower.
+    public func predictFloat64(_ batch: PFNBatch) -> [PFNPredictive] {
+        predictives(transformer.logits(batch))
+    }
+
+    /// Bucket probabilities softmax(column) for every column of a K × Q logit matrix.
+    func predictives(_ logits: Matrix) -> [PFNPredictive] {
         let k = logits.rows
+        var shifted = logits.storage
+        for q in 0..<logits.columns {
+            var top = -Double.infinity
+            for i in 0..<k { top = max(top, shifted[q * k + i]) }
+            for i in 0..<k { shifted[q * k + i] -= top }
+        }
+        VectorMath.exp(&shifted)
         return (0..<logits.columns).map { q in
-            PFNPredictive(bar: bar, probabilities: BarDistribution.probabilities(logits: logits.storage[(q * k)..<((q + 1) * k)]))
+            var p = Array(shifted[(q * k)..<((q + 1) * k)])
+            let inverseSum = 1 / p.reduce(0, +)
+            for i in p.indices { p[i] *= inverseSum }
+            return PFNPredictive(bar: bar, probabilities: p)
         }
     }
 

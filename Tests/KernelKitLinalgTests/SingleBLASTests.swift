@@ -1,0 +1,195 @@
+import Foundation
+import KernelKitLinalg
+import KernelKitTestSupport
+import PropertyBased
+import Testing
+
+/// Reference C[cb] ← α op(A[ab]) op(B[bb]) + β C[cb] by a naive triple loop in Float64 (exact
+/// products of the Float inputs), and the elementwise error bound of a length-k Float32 dot product
+/// (Higham, Accuracy and Stability of Numerical Algorithms, §3.5): |ĉ − c| ≤ γ_{k+2} (|α| |A||B| + |β| |C|)
+/// with γ_n = n u/(1 − n u), u = 2⁻²⁴, plus the rounding of the result itself.
+private func referenceGEMM(_ ta: BLAS.Transpose, _ tb: BLAS.Transpose, alpha: Float,
+                           _ a: FloatMatrix, _ ab: FloatMatrix.Block, _ b: FloatMatrix, _ bb: FloatMatrix.Block,
+                           beta: Float, _ c: FloatMatrix, _ cb: FloatMatrix.Block) -> (value: Matrix, bound: Matrix) {
+    let m = cb.rows.count, n = cb.columns.count
+    let k = ta == .none ? ab.columns.count : ab.rows.count
+    func aAt(_ i: Int, _ l: Int) -> Double {
+        ta == .none ? Double(a[ab.rows.lowerBound + i, ab.columns.lowerBound + l])
+                    : Double(a[ab.rows.lowerBound + l, ab.columns.lowerBound + i])
+    }
+    func bAt(_ l: Int, _ j: Int) -> Double {
+        tb == .none ? Double(b[bb.rows.lowerBound + l, bb.columns.lowerBound + j])
+                    : Double(b[bb.rows.lowerBound + j, bb.columns.lowerBound + l])
+    }
+    let u = Double(Float.ulpOfOne) / 2
+    let gamma = Double(k + 2) * u / (1 - Double(k + 2) * u)
+    var value = Matrix(rows: m, columns: n), bound = Matrix(rows: m, columns: n)
+    for i in 0..<m {
+        for j in 0..<n {
+            var s = 0.0, magnitude = 0.0
+            for l in 0..<k { s += aAt(i, l) * bAt(l, j); magnitude += abs(aAt(i, l) * bAt(l, j)) }
+            let old = Double(c[cb.rows.lowerBound + i, cb.columns.lowerBound + j])
+            let r = Double(alpha) * s + (beta == 0 ? 0 : Double(beta) * old)
+            value[i, j] = r
+            bound[i, j] = gamma * (abs(Double(alpha)) * magnitude + abs(Double(beta) * old)) + u * abs(r)
+        }
+    }
+    return (value, bound)
+}
+
+private func randomFloatMatrix(_ rows: Int, _ columns: Int, _ rng: inout TestRNG) -> FloatMatrix {
+    FloatMatrix(rows: rows, columns: columns, columnMajor: (0..<(rows * columns)).map { _ in Float(standardNormal(using: &rng)) })
+}
+
+@Suite("Single-precision BLAS")
+struct SingleBLASTests {
+    @Test("sgemm on blocks with transposes, α and β matches a Float64 triple loop within the Float32 dot-product bound")
+    func blocksMatchNaiveLoop() async {
+        await propertyCheck(input: Gen.int(in: 1...9), Gen.int(in: 1...9), Gen.int(in: 0...9), Gen.int(in: 0...3),
+                            Gen.int(in: 0...10_000)) { m, n, k, flags, seed in
+            var rng = TestRNG(seed: UInt64(seed))
+            let ta: BLAS.Transpose = flags & 1 == 0 ? .none : .transpose
+            let tb: BLAS.Transpose = flags & 2 == 0 ? .none : .transpose
+            // Blocks at offsets (1, 2) inside larger parents, so leading dimensions differ from block sizes.
+            let (ar, ac) = ta == .none ? (m, k) : (k, m)
+            let (br, bc) = tb == .none ? (k, n) : (n, k)
+            let a = randomFloatMatrix(ar + 3, ac + 2, &rng), b = randomFloatMatrix(br + 2, bc + 4, &rng)
+            var c = randomFloatMatrix(m + 4, n + 3, &rng)
+            let ab = FloatMatrix.Block(rows: 1..<(1 + ar), columns: 2..<(2 + ac))
+            let bb = FloatMatrix.Block(rows: 2..<(2 + br), columns: 1..<(1 + bc))
+            let cb = FloatMatrix.Block(rows: 3..<(3 + m), columns: 1..<(1 + n))
+            let alpha = Float(1 + (seed % 3)) * 0.5, beta: Float = seed % 2 == 0 ? 0 : -0.75
+            let before = c
+            let (expected, bound) = referenceGEMM(ta, tb, alpha: alpha, a, ab, b, bb, beta: beta, c, cb)
+            BLAS.sgemm(ta, tb, alpha: alpha, a, ab, b, bb, beta: beta, &c, cb)
+            for i in 0..<c.rows {
+                for j in 0..<c.columns {
+                    if cb.rows.contains(i) && cb.columns.contains(j) {
+                        let e = expected[i - cb.rows.lowerBound, j - cb.columns.lowerBound]
+                        let tol = bound[i - cb.rows.lowerBound, j - cb.columns.lowerBound]
+                        #expect(abs(Double(c[i, j]) - e) <= tol, "C[\(i),\(j)] = \(c[i, j]), reference \(e) ± \(tol)")
+                    } else {
+                        #expect(c[i, j] == before[i, j], "element (\(i), \(j)) outside the block changed")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("whole-matrix sgemm agrees with dgemm on the rounded inputs (64 × 48 by 48 × 80)")
+    func agreesWithDGEMM() {
+        var rng = TestRNG(seed: 7)
+        let a = randomFloatMatrix(64, 48, &rng), b = randomFloatMatrix(48, 80, &rng)
+        var c = FloatMatrix(rows: 64, columns: 80, repeating: .nan)  // β = 0 must ignore C's contents
+        BLAS.sgemm(.none, .none, a, b, &c)
+        let exact = BLAS.matmul(a.doubleMatrix, b.doubleMatrix)
+        // Entries are sums of 48 products of N(0,1)s: |c| ≲ 30 and Σ|a||b| ≲ 60; γ₅₀·60 ≈ 1.8e-4.
+        expectClose(c.doubleMatrix, exact, rtol: 0, atol: 2e-4)
+        #expect(FloatMatrix(exact).doubleMatrix.storage.allSatisfy { $0.isFinite })
+    }
+
+    @Test("conversion to and from Matrix rounds to nearest and round-trips Float values exactly")
+    func conversions() {
+        let m = Matrix(rows: 2, columns: 2, columnMajor: [1.0 / 3.0, 0.1, -2.5, 1e-8])
+        let f = FloatMatrix(m)
+        #expect(f[0, 0] == Float(1.0 / 3.0) && f[1, 0] == Float(0.1) && f[0, 1] == -2.5 && f[1, 1] == Float(1e-8))
+        #expect(FloatMatrix(f.doubleMatrix) == f)
+        #expect(abs(f.doubleMatrix[0, 0] - 1.0 / 3.0) <= 1.0 / 3.0 * Double(Float.ulpOfOne) / 2)
+    }
+
+    /// The libm-free Float exp on [−87, 0] against Foundation.exp in Float64: relative error ≤ 4e-7
+    /// (Taylor truncation < 2e-7 plus a few Float roundings of 6e-8); exact at 0.
+    @Test func expMatchesLibm() {
+        var rng = TestRNG(seed: 9)
+        #expect(FloatMatrix.exp(0) == 1)
+        var worst = 0.0, worstAt: Float = 0
+        for i in 0..<20_000 {
+            let x = i < 2 ? [Float(-87), -1e-30][i] : Float(Double.random(in: -87...0, using: &rng))
+            let exact = Foundation.exp(Double(x))
+            let e = abs(Double(FloatMatrix.exp(x)) - exact) / exact
+            if e > worst { (worst, worstAt) = (e, x) }
+        }
+        #expect(worst <= 4e-7, "worst relative error \(worst) at \(worstAt)")
+    }
+
+    /// GELU through the Abramowitz–Stegun erf (|error| ≤ 3e-7) against ½z(1 + erf(z/√2)) in Float64:
+    /// |difference| ≤ 2e-7·(1 + |z|) on [−10, 10] (erf error ½|z|·3e-7 plus Float rounding), 0 at 0.
+    @Test func geluMatchesFloat64() {
+        var rng = TestRNG(seed: 10)
+        var z = (0..<20_001).map { _ in Float(Double.random(in: -10...10, using: &rng)) }
+        z[0] = 0
+        var m = FloatMatrix(rows: 3, columns: 6667, columnMajor: z)
+        m.applyGELU()
+        #expect(m.storage[0] == 0)
+        var worst = 0.0
+        for i in z.indices {
+            let exact = 0.5 * Double(z[i]) * (1 + Foundation.erf(Double(z[i]) / 2.0.squareRoot()))
+            worst = max(worst, abs(Double(m.storage[i]) - exact) / (1 + abs(Double(z[i]))))
+        }
+        #expect(worst <= 2e-7, "worst scaled error \(worst)")
+    }
+
+    /// Column softmax on a block against a Float64 softmax of the same Float inputs: relative 5e-6 per
+    /// entry (the Float difference x − max, |x − max| ≤ 60 here, is rounded by up to 60·2⁻²⁴ ≈ 3.6e-6,
+    /// exp adds ≤ 4e-7, the normalisation a few 6e-8); entries outside the block unchanged; each
+    /// column sums to 1 within 1e-6.
+    @Test func softmaxColumnsMatchesFloat64() async {
+        await propertyCheck(input: Gen.int(in: 1...40), Gen.int(in: 1...5), Gen.int(in: 0...10_000)) { n, m, seed in
+            var rng = TestRNG(seed: UInt64(seed))
+            var a = randomFloatMatrix(n + 2, m + 1, &rng)
+            for i in a.storage.indices { a.storage[i] *= 8 }  // spreads of ±30 exercise small probabilities
+            let before = a
+            let block = FloatMatrix.Block(rows: 1..<(1 + n), columns: 1..<(1 + m))
+            a.softmaxColumns(block)
+            for j in 0..<a.columns {
+                for i in 0..<a.rows where !(block.rows.contains(i) && block.columns.contains(j)) {
+                    #expect(a[i, j] == before[i, j])
+                }
+            }
+            for j in block.columns {
+                let x = block.rows.map { Double(before[$0, j]) }
+                let top = x.max()!
+                let total = x.reduce(0) { $0 + Foundation.exp($1 - top) }
+                var sum = 0.0
+                for (k, i) in block.rows.enumerated() {
+                    let p = Foundation.exp(x[k] - top) / total
+                    #expect(abs(Double(a[i, j]) - p) <= 5e-6 * p + 1e-30, "p[\(i), \(j)] = \(a[i, j]), expected \(p)")
+                    sum += Double(a[i, j])
+                }
+                #expect(abs(sum - 1) <= 1e-6)
+            }
+        }
+    }
+
+    /// Layer normalisation of columns against a Float64 two-pass computation, and the broadcasts:
+    /// |difference| ≤ 1e-5 (Float rounding of O(d) sums over d ≤ 70 values of order 1, times γ ≤ 2).
+    @Test func normalizeAndBroadcastColumns() async {
+        await propertyCheck(input: Gen.int(in: 1...70), Gen.int(in: 1...4), Gen.int(in: 0...10_000)) { d, m, seed in
+            var rng = TestRNG(seed: UInt64(seed))
+            let x = randomFloatMatrix(d, m, &rng)
+            let gain = (0..<d).map { _ in Float(Double.random(in: 0.5...2, using: &rng)) }
+            let bias = (0..<d).map { _ in Float(standardNormal(using: &rng)) }
+            var out = FloatMatrix(rows: d, columns: m)
+            x.normalizeColumns(gain: gain, bias: bias, epsilon: 1e-5, into: &out)
+            for j in 0..<m {
+                let col = (0..<d).map { Double(x[$0, j]) }
+                let mean = col.reduce(0, +) / Double(d)
+                let variance = col.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(d)
+                for i in 0..<d {
+                    let expected = Double(gain[i]) * (col[i] - mean) / (variance + 1e-5).squareRoot() + Double(bias[i])
+                    #expect(abs(Double(out[i, j]) - expected) <= 1e-5, "(\(i), \(j)): \(out[i, j]) vs \(expected)")
+                }
+            }
+            var b = x
+            b.addToEachColumn(bias)
+            var c = x
+            c.setEachColumn(to: bias)
+            for j in 0..<m {
+                for i in 0..<d {
+                    #expect(b[i, j] == x[i, j] + bias[i])
+                    #expect(c[i, j] == bias[i])
+                }
+            }
+        }
+    }
+}
