@@ -7,9 +7,13 @@ public struct KernelLearningOptions: Sendable {
     public var components: Int
     /// The spectral family of every component.
     public var family: SpectralFamily
-    /// The largest initial frequency per axis in cycles per unit (nil: each axis' Nyquist frequency
-    /// 1/(2h)); the Q frequencies start evenly spaced on [0, max].
+    /// The largest initial frequency per axis in cycles per unit; the Q frequencies start evenly spaced
+    /// on [0, max]. nil: `frequencyMargin` × `KernelLearning.dataFrequencyBound` (the highest frequency
+    /// with power in the source term and boundary values), at least two cycles over the domain and at
+    /// most the axis' Nyquist frequency 1/(2h).
     public var maxFrequency: [Double]?
+    /// The factor between the data's highest frequency and the default maximum initial frequency (≥ 1).
+    public var frequencyMargin: Double
     /// Initial boundary and equation precisions τ, v (GP-HM: w_bc, w_eq).
     public var initialWeights: CollocationWeights
     /// L-BFGS-B iterations (outer, over the kernel parameters and log τ, log v).
@@ -24,12 +28,13 @@ public struct KernelLearningOptions: Sendable {
     /// precisions then stay at their initial values, as the reference files' fixed weights do.
     public var learnPrecisions: Bool
 
-    /// Defaults: Q = 30 Gaussian-spectrum components, frequencies up to Nyquist, τ = 1e6, v = 1 (held fixed),
+    /// Defaults: Q = 30 Gaussian-spectrum components, frequencies up to twice the data's highest
+    /// frequency (`KernelLearning.dataFrequencyBound`), τ = 1e6, v = 1 (held fixed),
     /// 60 iterations, jitter 1e-6, automatic (dense in 1-D and on small grids, Kronecker CG otherwise).
     public init(components: Int = 30, family: SpectralFamily = .gaussian, maxFrequency: [Double]? = nil,
                 initialWeights: CollocationWeights = CollocationWeights(boundary: 1e6, equation: 1),
                 iterations: Int = 60, jitter: Double = 1e-6, method: LinearSolveMethod = .automatic,
-                learnPrecisions: Bool = false) {
+                learnPrecisions: Bool = false, frequencyMargin: Double = 2) {
         precondition(components >= 1 && iterations >= 0 && jitter > 0, "KernelLearningOptions: components ≥ 1, iterations ≥ 0, jitter > 0")
         self.components = components
         self.family = family
@@ -39,6 +44,8 @@ public struct KernelLearningOptions: Sendable {
         self.jitter = jitter
         self.method = method
         self.learnPrecisions = learnPrecisions
+        precondition(frequencyMargin >= 1, "KernelLearningOptions: frequencyMargin ≥ 1")
+        self.frequencyMargin = frequencyMargin
     }
 }
 
@@ -58,6 +65,9 @@ public struct LearnedKernelSolution: Sendable {
     public let iterations: Int, evaluations: Int
     /// Whether L-BFGS-B met its tolerance (false: the iteration budget ran out).
     public let converged: Bool
+    /// CG iterations summed over every inner solve of the fit (0 when all solves were dense): with
+    /// `evaluations` the measure of where the time goes.
+    public var totalConjugateGradientIterations: Int = 0
 }
 
 /// Learning the kernels of GP collocation by a bilevel scheme (GP-HM's objective, solved differently):
@@ -74,7 +84,9 @@ public struct LearnedKernelSolution: Sendable {
 /// matrices are Toeplitz, so each ⟨∂Kₖ, M⟩ is a sum over the nₖ lags of M's diagonal sums: the
 /// gradient costs O(N Σnₖ + Q Σnₖ) beyond the solve.
 /// Initialisation as in the paper: frequencies evenly spaced on [0, max], equal weights, and every
-/// envelope as wide in frequency as the spacing; never from the exact solution.
+/// envelope as wide in frequency as the spacing; never from the exact solution. The default max is
+/// set by the data (twice the highest frequency with power in f and g, `dataFrequencyBound`) rather
+/// than by the grid, so that a fine grid does not put most components far above the content.
 public enum KernelLearning {
     /// Learn the kernels and the solution of `problem`.
     /// - Throws: `PDEError.invalidProblem` for a maximum frequency above the grid's Nyquist frequency
@@ -82,7 +94,9 @@ public enum KernelLearning {
     public static func fit(_ problem: PDEProblem, options: KernelLearningOptions = KernelLearningOptions()) throws -> LearnedKernelSolution {
         let grid = problem.grid
         let d = grid.dimension, q = options.components
-        let maxFrequency = options.maxFrequency ?? grid.axes.map(\.nyquistFrequency)
+        let maxFrequency = options.maxFrequency ?? zip(dataFrequencyBound(problem), grid.axes).map { bound, axis in
+            min(axis.nyquistFrequency, max(options.frequencyMargin * bound, 2 / (axis.upper - axis.lower)))
+        }
         guard maxFrequency.count == d else {
             throw PDEError.invalidProblem("give one maximum frequency per dimension (\(d)), got \(maxFrequency.count)")
         }
@@ -136,10 +150,13 @@ public enum KernelLearning {
             }
         }
         var warmStart: [Double]? = nil
+        var cgIterations = 0
         func solve(_ t: [Double]) throws -> (GPCollocation, CollocationSolution) {
             let system = try GPCollocation(grid: grid, kernels: kernels(t), jitter: options.jitter)
             let weights = CollocationWeights(boundary: exp(t[3 * q * d]), equation: exp(t[3 * q * d + 1]))
-            return (system, try system.solve(problem, weights: weights, method: options.method, initialGuess: warmStart))
+            let solution = try system.solve(problem, weights: weights, method: options.method, initialGuess: warmStart)
+            cgIterations += solution.conjugateGradientIterations
+            return (system, solution)
         }
         func evaluate(_ t: [Double]) throws -> (value: Double, gradient: [Double]) {
             let failed = (Double.infinity, [Double](repeating: 0, count: t.count))
@@ -165,11 +182,13 @@ public enum KernelLearning {
         // The final iterate of L-BFGS-B, solved once more to return its u and system.
         let final = result.x
         let (system, solution) = try solve(final)
-        return LearnedKernelSolution(
+        var learned = LearnedKernelSolution(
             kernels: kernels(final),
             weights: CollocationWeights(boundary: exp(final[3 * q * d]), equation: exp(final[3 * q * d + 1])),
             system: system, solution: solution, objective: result.value, initialObjective: initial.value,
             iterations: result.iterations, evaluations: result.evaluations, converged: result.converged)
+        learned.totalConjugateGradientIterations = cgIterations
+        return learned
     }
 
     /// L(u, θ) (see the type's documentation) and its gradient with respect to θ at fixed u, for the

@@ -47,7 +47,7 @@ struct FitPDECommand: ParsableCommand {
     @Option(help: "L-BFGS-B iterations over the kernel parameters.")
     var iterations: Int = 60
 
-    @Option(name: .customLong("max-frequency"), help: "Largest initial frequency in cycles/unit (default: the grid's Nyquist frequency).")
+    @Option(name: .customLong("max-frequency"), help: "Largest initial frequency in cycles/unit (default: twice the highest frequency with power in the source and boundary data, at most the grid's Nyquist frequency).")
     var maxFrequency: Double?
 
     @Option(name: .customLong("boundary-weight"), help: "Boundary precision tau (w_bc).")
@@ -68,6 +68,9 @@ struct FitPDECommand: ParsableCommand {
     @Option(help: "User problem: the domain LO,HI in every dimension.")
     var domain: String = "0,1"
 
+    @Option(name: .customLong("learn-grid"), help: "1-D: learn the kernel on a grid of this many points, then solve exactly on --grid with the Toeplitz/FFT solver (used automatically above 5000 points; default: the problem's paper grid; user problems need (N-1) divisible by (M-1)).")
+    var learnGrid: Int?
+
     @OptionGroup var runtime: RuntimeOptions
     @OptionGroup var output: OutputOptions
 
@@ -77,6 +80,7 @@ struct FitPDECommand: ParsableCommand {
         if problem != nil && (source != nil || boundary != nil) { throw ValidationError("--problem and --source/--boundary exclude each other") }
         if (source == nil) != (boundary == nil) { throw ValidationError("--source and --boundary go together") }
         if let grid, grid < 4 { throw ValidationError("--grid must be at least 4") }
+        if let learnGrid, learnGrid < 4 { throw ValidationError("--learn-grid must be at least 4") }
         if components < 1 { throw ValidationError("--components must be at least 1") }
         if testGrid < 2 { throw ValidationError("--test-grid must be at least 2") }
         if iterations < 0 { throw ValidationError("--iterations must be ≥ 0") }
@@ -114,13 +118,26 @@ struct FitPDECommand: ParsableCommand {
         let options = KernelLearningOptions(
             components: components, family: family, maxFrequency: maxFrequency.map { Array(repeating: $0, count: d) },
             initialWeights: CollocationWeights(boundary: boundaryWeight, equation: equationWeight), iterations: iterations)
-        printStatus("kernelkit: learning \(components) components per dimension on a \(pde.grid.shape.map(String.init).joined(separator: " x ")) grid…")
-        let start = Date()
-        let fit = try KernelLearning.fit(pde, options: options)
-        let seconds = Date().timeIntervalSince(start)
         let axis = pde.grid.axes[0]
         let test = TensorGrid(Array(repeating: try UniformGrid(lower: axis.lower, upper: axis.upper, count: testGrid), count: d))
-        let u = fit.system.interpolate(fit.solution.values, to: test)
+        // Fine 1-D grids: learn on a coarse grid, then one exact Toeplitz/FFT solve on the fine grid.
+        let fineGrid = d == 1 && (learnGrid != nil || pde.grid.count > 5000)
+        let learningProblem = fineGrid ? try coarseProblem(pde, benchmark: benchmark) : pde
+        printStatus("kernelkit: learning \(components) components per dimension on a \(learningProblem.grid.shape.map(String.init).joined(separator: " x ")) grid…")
+        let start = Date()
+        let fit: LearnedKernelSolution
+        let u: [Double]
+        var fineSolution: ToeplitzCollocationSolution? = nil
+        if fineGrid {
+            printStatus("kernelkit: then solving on the \(pde.grid.count)-point grid by Toeplitz/FFT conjugate gradients…")
+            let result = try ToeplitzCollocation.learnCoarseSolveFine(pde, coarse: learningProblem, options: options)
+            (fit, fineSolution) = (result.learned, result.solution)
+            u = result.predict(at: test.axes[0].points)
+        } else {
+            fit = try KernelLearning.fit(pde, options: options)
+            u = fit.system.interpolate(fit.solution.values, to: test)
+        }
+        let seconds = Date().timeIntervalSince(start)
         guard u.allSatisfy({ $0.isFinite }) else { throw CLIError("the solution is not finite; try other weights or fewer components") }
         var error: Double? = nil
         var truth: [Double] = []
@@ -144,11 +161,14 @@ struct FitPDECommand: ParsableCommand {
             let title = "GP-HM solution of \(benchmark?.name ?? "the user problem")"
             if d == 1 {
                 var fig = Figure(title: title, xLabel: "x", yLabel: "u")
+                fig.xLimits = points[0]...points[testGrid - 1]
                 if !truth.isEmpty { fig.line(x: points, y: truth, label: "exact", dashed: true) }
                 fig.line(x: points, y: u, label: "GP solution")
                 try fig.write(to: path)
             } else {
                 var fig = Figure(title: title, xLabel: "y", yLabel: "x")
+                fig.xLimits = points[0]...points[testGrid - 1]
+                fig.yLimits = points[0]...points[testGrid - 1]
                 fig.heatmap((0..<testGrid).map { i in Array(u[(i * testGrid)..<((i + 1) * testGrid)]) },
                             x: points[0]...points[testGrid - 1], y: points[0]...points[testGrid - 1], label: "u")
                 try fig.write(to: path)
@@ -170,14 +190,21 @@ struct FitPDECommand: ParsableCommand {
                 "objective": jsonNumber(fit.objective), "initial_objective": jsonNumber(fit.initialObjective),
                 "boundary_weight": fit.weights.boundary, "equation_weight": fit.weights.equation,
                 "surviving_components": surviving,
+                "learn_grid": learningProblem.grid.shape,
             ]
+            if let fineSolution { object["cg_iterations"] = fineSolution.conjugateGradientIterations }
             object["rel_l2_error"] = error.map(jsonNumber) ?? NSNull()
             try printJSON(object)
             return
         }
         print("GP-HM solve of \(benchmark.map { "\($0.name): \($0.equationText), u = \($0.solutionText) on \($0.domainText)" } ?? "the user problem")")
         print("grid \(pde.grid.shape.map(String.init).joined(separator: " x ")), \(kernel.rawValue) spectral mixture, Q = \(self.components) per dimension")
-        print("L-BFGS-B: \(fit.iterations) iterations, \(fit.evaluations) exact solves, \(fit.converged ? "converged" : "iteration budget used"); objective \(fmt(fit.initialObjective)) -> \(fmt(fit.objective)); \(fmt(seconds, 3)) s")
+        if let fineSolution {
+            print("kernel learned on \(learningProblem.grid.count) points; fine-grid solve: \(fineSolution.conjugateGradientIterations) Toeplitz/FFT CG iterations")
+        }
+        let status = fit.converged ? "converged" : "stopped at the iteration limit (--iterations \(iterations))"
+        print("kernel learning (L-BFGS-B): \(fit.iterations) iterations, \(fit.evaluations) exact solves, \(status)")
+        print("objective \(fmt(fit.initialObjective)) -> \(fmt(fit.objective)); \(fmt(seconds, 3)) s")
         for k in 0..<d {
             let top = fit.kernels[k].components.sorted { $0.weight > $1.weight }.prefix(surviving[k]).prefix(6)
             let text = top.map { "omega \(fmt(2 * Double.pi * $0.frequency, 5)) (w \(fmt($0.weight, 3)))" }.joined(separator: ", ")
@@ -186,6 +213,25 @@ struct FitPDECommand: ParsableCommand {
         if let error { print("relative L2 error on the \(testGrid)\(d == 2 ? "^2" : "") test grid: \(fmt(error, 4))") }
         if let path = output.out { print("solution: \(path)") }
         if let path = output.plot { print("plot: \(path)") }
+    }
+
+    /// The grid the kernel is learned on before a fine 1-D solve: a built-in problem at --learn-grid
+    /// (default: its paper grid), or a user problem's source subsampled to --learn-grid points
+    /// (every s-th point, s = (N − 1)/(M − 1), which must be a whole number).
+    func coarseProblem(_ fine: PDEProblem, benchmark: BenchmarkProblem?) throws -> PDEProblem {
+        if let benchmark { return try benchmark.problem(gridSize: learnGrid ?? benchmark.defaultGridSize) }
+        let n = fine.grid.count
+        guard let m = learnGrid else {
+            throw CLIError("a user problem on \(n) points is solved on the fine-grid path: give --learn-grid M with (N - 1) divisible by (M - 1) for learning the kernel")
+        }
+        guard m <= n, (n - 1) % (m - 1) == 0 else {
+            throw CLIError("--learn-grid \(m) does not subsample the \(n)-point grid: (N - 1) = \(n - 1) must be divisible by (M - 1) = \(m - 1)")
+        }
+        let stride = (n - 1) / (m - 1)
+        let axis = fine.grid.axes[0]
+        let coarse = TensorGrid([try UniformGrid(lower: axis.lower, upper: axis.upper, count: m)])
+        return try PDEProblem(grid: coarse, equation: fine.equation,
+                              source: (0..<m).map { fine.source[$0 * stride] }, boundaryValues: fine.boundaryValues)
     }
 
     /// The user problem of --source/--boundary/--equation/--domain.
