@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "KernelKitBessel", dependencies: ["KernelKitLinalg"], exclude: ["README.md"]),
         .target(name: "KernelKitKDE", dependencies: ["KernelKitLinalg", "KernelKitCore"], exclude: ["README.md"]),
         .target(name: "KernelKitDKM", dependencies: ["KernelKitLinalg"], exclude: ["README.md"]),
-        .target(name: "KernelKitPDE", dependencies: ["KernelKitLinalg"]),
+        .target(name: "KernelKitPDE", dependencies: ["KernelKitLinalg"], exclude: ["README.md"]),
         .target(name: "KernelKitPFN", dependencies: ["KernelKitLinalg", "KernelKitCore"],
                 exclude: ["README.md"], resources: [.copy("Models")]),
 
