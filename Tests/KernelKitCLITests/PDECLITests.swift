@@ -31,16 +31,8 @@ extension CLITests {
         #expect(components.count == 1 && components[0].count == 3)
         #expect(components[0][0]["angular_frequency"] is Double && components[0][0]["length_scale"] is Double)
         #expect(object["rel_l2_error"] is NSNull && object["seconds"] is Double)
-        let rows = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").dropFirst()
-        #expect(rows.count == 50)
-        var num = 0.0, den = 0.0
-        for row in rows {
-            let v = row.split(separator: ",").compactMap { Double($0) }
-            let truth = sin(2 * .pi * v[0])
-            num += (v[1] - truth) * (v[1] - truth)
-            den += truth * truth
-        }
-        #expect((num / den).squareRoot() < 2e-3, "relative error \((num / den).squareRoot())")
+        let error = try Self.relativeErrorAgainstSine(out, rows: 50)
+        #expect(error < 2e-3, "relative error \(error)")
     }
 
     @Test("fit pde on a built-in problem (reduced grid, few iterations): JSON with a finite rel_l2_error")
@@ -96,8 +88,19 @@ extension CLITests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         #expect(object["learn_grid"] as? [Int] == [41])
         #expect((object["cg_iterations"] as? Int ?? 0) > 0)
-        let rows = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").dropFirst()
-        #expect(rows.count == 50)
+        let error = try Self.relativeErrorAgainstSine(out, rows: 50)
+        #expect(error < 1e-4, "relative error \(error)")
+
+        let bad = try Self.run(["fit", "pde", "--source", source, "--boundary", boundary, "--learn-grid", "42"])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("does not subsample"))
+    }
+
+    /// Relative L2 error of the `x,u` rows written by `fit pde --out` against sin(2πx), after checking
+    /// the row count.
+    static func relativeErrorAgainstSine(_ path: String, rows expected: Int) throws -> Double {
+        let rows = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").dropFirst()
+        #expect(rows.count == expected)
         var num = 0.0, den = 0.0
         for row in rows {
             let v = row.split(separator: ",").compactMap { Double($0) }
@@ -105,10 +108,6 @@ extension CLITests {
             num += (v[1] - truth) * (v[1] - truth)
             den += truth * truth
         }
-        #expect((num / den).squareRoot() < 1e-4)
-
-        let bad = try Self.run(["fit", "pde", "--source", source, "--boundary", boundary, "--learn-grid", "42"])
-        #expect(bad.status == 1)
-        #expect(bad.stderr.contains("does not subsample"))
+        return (num / den).squareRoot()
     }
 }
