@@ -1,4 +1,5 @@
 import CBLAS
+import CVecMath
 
 /// A dense, column-major matrix of `Float` (single precision), for the few hot paths where Float32
 /// has been measured to be accurate enough and twice as fast as Float64 (e.g. transformer inference
@@ -142,16 +143,24 @@ extension FloatMatrix {
         }
     }
 
+    /// Whether the column kernels below (``addToEachColumn(_:)``, ``normalizeColumns(gain:bias:epsilon:into:)``,
+    /// ``applyGELU()``, ``softmaxColumns(_:)``) run their 8-lane AVX2/FMA versions on this CPU (chosen
+    /// at run time in CVecMath's vecmath_f32.c; otherwise portable C loops with the same recipe, which
+    /// differ only by Float rounding).
+    public static var columnKernelsUseAVX2: Bool { kk_f32_uses_avx2() != 0 }
+
     /// Adds `values` to every column (broadcast; `values.count == rows`). O(rows·columns).
     public mutating func addToEachColumn(_ values: [Float]) {
+        addToEachColumn(values, vectorized: true)
+    }
+
+    /// ``addToEachColumn(_:)`` with the AVX2 path allowed (`vectorized`) or forced off (the portable C loop).
+    mutating func addToEachColumn(_ values: [Float], vectorized: Bool) {
         precondition(values.count == rows, "addToEachColumn: \(values.count) values for \(rows) rows")
-        let r = rows
+        let r = rows, c = columns
         values.withUnsafeBufferPointer { v in
             storage.withUnsafeMutableBufferPointer { s in
-                for j in 0..<columns {
-                    let c = s.baseAddress! + j * r
-                    for i in 0..<r { c[i] += v[i] }
-                }
+                kk_f32_add_to_columns(r, c, v.baseAddress, s.baseAddress, vectorized ? 1 : 0)
             }
         }
     }
@@ -159,24 +168,23 @@ extension FloatMatrix {
     /// Layer normalisation of every column (Ba, Kiros & Hinton 2016):
     /// out[:, j] = γ ⊙ (x_j − μ_j)/√(σ²_j + ε) + β with μ_j, σ²_j the mean and (biased) variance of
     /// column j. `out` must have this matrix's shape. Two passes per column (no cancellation from
-    /// E[x²] − E[x]²). O(rows·columns).
+    /// E[x²] − E[x]²). Single-precision sums of `rows` terms: absolute error ≈ rows·6·10⁻⁸ relative to
+    /// the column's scale. O(rows·columns), in C (AVX2/FMA when available, see ``columnKernelsUseAVX2``).
     public func normalizeColumns(gain: [Float], bias: [Float], epsilon: Float, into out: inout FloatMatrix) {
+        normalizeColumns(gain: gain, bias: bias, epsilon: epsilon, into: &out, vectorized: true)
+    }
+
+    /// ``normalizeColumns(gain:bias:epsilon:into:)`` with the AVX2 path allowed or forced off.
+    func normalizeColumns(gain: [Float], bias: [Float], epsilon: Float, into out: inout FloatMatrix, vectorized: Bool) {
         precondition(gain.count == rows && bias.count == rows && out.rows == rows && out.columns == columns,
                      "normalizeColumns: shape mismatch")
-        let d = rows
-        let inverseD = 1 / Float(d)
+        let d = rows, c = columns
         storage.withUnsafeBufferPointer { x in
             out.storage.withUnsafeMutableBufferPointer { o in
                 gain.withUnsafeBufferPointer { g in
                     bias.withUnsafeBufferPointer { b in
-                        for j in 0..<columns {
-                            let xc = x.baseAddress! + j * d, oc = o.baseAddress! + j * d
-                            let mean = FloatMatrix.sum(xc, d) * inverseD
-                            for i in 0..<d { oc[i] = xc[i] - mean }
-                            let variance = FloatMatrix.sumOfSquares(oc, d) * inverseD
-                            let r = 1 / (variance + epsilon).squareRoot()
-                            for i in 0..<d { oc[i] = g[i] * (oc[i] * r) + b[i] }
-                        }
+                        kk_f32_layer_norm_columns(d, c, x.baseAddress, g.baseAddress, b.baseAddress, epsilon,
+                                                  o.baseAddress, vectorized ? 1 : 0)
                     }
                 }
             }
@@ -185,108 +193,37 @@ extension FloatMatrix {
 
     /// GELU in place, z ← z Φ(z) = ½ z (1 + erf(z/√2)) (Hendrycks & Gimpel 2016), with erf by
     /// Abramowitz & Stegun 7.1.28: erf(u) = 1 − (1 + a₁u + … + a₆u⁶)⁻¹⁶ for u ≥ 0 (absolute error
-    /// ≤ 3·10⁻⁷), odd extension. Branch-free, so the loop vectorises. O(rows·columns).
+    /// ≤ 3·10⁻⁷), odd extension, as ½ (z + |z| erf|z/√2|). O(rows·columns), in C (AVX2/FMA when
+    /// available, see ``columnKernelsUseAVX2``).
     public mutating func applyGELU() {
-        let a1: Float = 0.070_523_078_4, a2: Float = 0.042_282_012_3, a3: Float = 0.009_270_527_2
-        let a4: Float = 0.000_152_014_3, a5: Float = 0.000_276_567_2, a6: Float = 0.000_043_063_8
-        let invSqrt2: Float = 0.707_106_781_2
+        applyGELU(vectorized: true)
+    }
+
+    /// ``applyGELU()`` with the AVX2 path allowed or forced off.
+    mutating func applyGELU(vectorized: Bool) {
         storage.withUnsafeMutableBufferPointer { z in
-            for i in 0..<z.count {
-                let v = z[i]
-                let u = Swift.min(Swift.abs(v) * invSqrt2, 6)
-                var s = a6 * u + a5
-                s = s * u + a4
-                s = s * u + a3
-                s = s * u + a2
-                s = s * u + a1
-                s = s * u + 1
-                s = s * s; s = s * s; s = s * s; s = s * s
-                let erfAbs = 1 - 1 / s
-                // ½ z (1 + sign(z) erf|z|) = ½ (z + |z| erf|z|).
-                z[i] = 0.5 * (v + Swift.abs(v) * erfAbs)
-            }
+            kk_f32_gelu(z.count, z.baseAddress, vectorized ? 1 : 0)
         }
     }
 
     /// Softmax of every column of the block: for each column j in `block.columns`,
     /// A[i, j] ← e^{A[i, j] − m_j} / Σ_i e^{A[i, j] − m_j} over i in `block.rows`, m_j the column
-    /// maximum. The entries must be finite. exp by ``FloatMatrix/exp(_:)`` (relative error
-    /// ≤ 4·10⁻⁷ per term). O(|rows|·|columns|).
+    /// maximum. The entries must be finite. exp without libm: x = n ln2 + r, |r| ≤ ln2/2 (Cody–Waite
+    /// split of ln2), e^r by its degree-6 Taylor polynomial, 2ⁿ through the exponent bits — relative
+    /// error ≤ 4·10⁻⁷ on [−87, 0]; differences below −87 give ≈ 10⁻³⁸, i.e. 0. O(|rows|·|columns|),
+    /// in C (AVX2/FMA when available, see ``columnKernelsUseAVX2``).
     public mutating func softmaxColumns(_ block: Block) {
+        softmaxColumns(block, vectorized: true)
+    }
+
+    /// ``softmaxColumns(_:)`` with the AVX2 path allowed or forced off.
+    mutating func softmaxColumns(_ block: Block, vectorized: Bool) {
         let b = checked(block)
-        let ld = rows, n = b.rows.count
-        guard n > 0 else { return }
+        let ld = rows, n = b.rows.count, m = b.columns.count
+        guard n > 0 && m > 0 else { return }
+        let offset = b.rows.lowerBound + b.columns.lowerBound * ld
         storage.withUnsafeMutableBufferPointer { s in
-            for j in b.columns {
-                let c = s.baseAddress! + b.rows.lowerBound + j * ld
-                let top = FloatMatrix.maximum(c, n)
-                for i in 0..<n { c[i] = FloatMatrix.exp(c[i] - top) }
-                let sum = FloatMatrix.sum(c, n)
-                let inverse = 1 / sum
-                for i in 0..<n { c[i] *= inverse }
-            }
+            kk_f32_softmax_columns(n, m, ld, s.baseAddress! + offset, vectorized ? 1 : 0)
         }
-    }
-
-    /// e^x for x ≤ 0 in single precision, without libm (vectorisable): x = n ln2 + r with
-    /// |r| ≤ ln2/2 (Cody–Waite split of ln2), e^r by its degree-6 Taylor polynomial (truncation
-    /// < 2·10⁻⁷ relative), 2ⁿ through the exponent bits. Arguments below −87 (including −∞) return
-    /// 2⁻¹²⁶·e^r ≈ 10⁻³⁸, i.e. 0 for a softmax. Relative error ≤ 4·10⁻⁷ on [−87, 0].
-    @inline(__always)
-    public static func exp(_ x: Float) -> Float {
-        let xc = x > -87 ? x : -87
-        // Adding 1.5·2²³ rounds x·log₂e to an integer n, which then sits in the low mantissa bits.
-        let shifter: Float = 12_582_912
-        let t = xc * 1.442_695_04 + shifter
-        let n = t - shifter
-        let r = (xc - n * 0.693_145_75) - n * 1.428_606_8e-6
-        var p: Float = 1.0 / 720
-        p = p * r + 1.0 / 120
-        p = p * r + 1.0 / 24
-        p = p * r + 1.0 / 6
-        p = p * r + 0.5
-        p = p * r + 1
-        p = p * r + 1
-        let k = t.bitPattern &- shifter.bitPattern  // n as a wrapped UInt32, −126 ≤ n ≤ 0
-        return p * Float(bitPattern: (k &+ 127) << 23)
-    }
-
-    /// Σ p[0..<n] with eight interleaved partial sums (vectorisable; a different summation order
-    /// from a left-to-right loop, same error bound).
-    @inline(__always)
-    static func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
-        var acc = SIMD8<Float>()
-        var i = 0
-        while i + 8 <= n {
-            acc += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
-            i += 8
-        }
-        var s = acc.sum()
-        while i < n { s += p[i]; i += 1 }
-        return s
-    }
-
-    /// Σ p[i]² over 0..<n, as ``sum(_:_:)``.
-    @inline(__always)
-    static func sumOfSquares(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
-        var acc = SIMD8<Float>()
-        var i = 0
-        while i + 8 <= n {
-            let v = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
-            acc += v * v
-            i += 8
-        }
-        var s = acc.sum()
-        while i < n { s += p[i] * p[i]; i += 1 }
-        return s
-    }
-
-    /// max p[0..<n] (n ≥ 1; NaN-free input). A scalar loop: softmax columns are short (tens of
-    /// entries), where it beats a SIMD reduction.
-    @inline(__always)
-    static func maximum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
-        var top = p[0]
-        for i in 1..<Swift.max(1, n) { top = p[i] > top ? p[i] : top }
-        return top
     }
 }

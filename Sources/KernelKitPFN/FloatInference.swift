@@ -21,8 +21,9 @@ import KernelKitLinalg
 ///
 /// Cost: the flop count of ``PFNTransformer`` minus the context tokens' share of the last block after
 /// its qkv projection — 13.5 MFLOP for a 50-point dataset (25 context) of the default 4 × 64 network;
-/// measured ≈ 350 µs per dataset on one core, of which ≈ 155 µs are the linear layers' sgemms at
-/// ≈ 85 GFLOP/s (`kernelkit-bench pfn speed`).
+/// measured ≈ 280 µs per dataset on one core, of which ≈ 160 µs are the linear layers' sgemms at
+/// ≈ 82 GFLOP/s (`kernelkit-bench pfn speed`); the column kernels run in C with AVX2/FMA when the CPU
+/// has it (``FloatMatrix/columnKernelsUseAVX2``).
 public struct PFNFloatTransformer: Sendable {
     /// The shape of the network.
     public let architecture: PFNArchitecture

@@ -1,5 +1,5 @@
 import Foundation
-import KernelKitLinalg
+@testable import KernelKitLinalg
 import KernelKitTestSupport
 import PropertyBased
 import Testing
@@ -97,36 +97,75 @@ struct SingleBLASTests {
         #expect(abs(f.doubleMatrix[0, 0] - 1.0 / 3.0) <= 1.0 / 3.0 * Double(Float.ulpOfOne) / 2)
     }
 
-    /// The libm-free Float exp on [−87, 0] against Foundation.exp in Float64: relative error ≤ 4e-7
-    /// (Taylor truncation < 2e-7 plus a few Float roundings of 6e-8); exact at 0.
-    @Test func expMatchesLibm() {
+    /// The softmax's libm-free exp on [−87, 0], through two-entry columns (0, x): the maximum is 0, so
+    /// x − max is exact and p = eˣ/(1 + eˣ). Against Foundation.exp in Float64: relative error ≤ 6e-7
+    /// (exp ≤ 4e-7, the sum and reciprocal a few 6e-8). Both C paths (AVX2 and portable).
+    @Test func softmaxExpMatchesLibm() {
         var rng = TestRNG(seed: 9)
-        #expect(FloatMatrix.exp(0) == 1)
-        var worst = 0.0, worstAt: Float = 0
-        for i in 0..<20_000 {
-            let x = i < 2 ? [Float(-87), -1e-30][i] : Float(Double.random(in: -87...0, using: &rng))
-            let exact = Foundation.exp(Double(x))
-            let e = abs(Double(FloatMatrix.exp(x)) - exact) / exact
-            if e > worst { (worst, worstAt) = (e, x) }
+        let xs = [Float(-87), -1e-30, 0] + (0..<6_000).map { _ in Float(Double.random(in: -87...0, using: &rng)) }
+        for vectorized in [true, false] {
+            var a = FloatMatrix(rows: 2, columns: xs.count)
+            for (j, x) in xs.enumerated() { a[0, j] = 0; a[1, j] = x }
+            a.softmaxColumns(a.whole, vectorized: vectorized)
+            var worst = 0.0, worstAt: Float = 0
+            for (j, x) in xs.enumerated() {
+                let e = Foundation.exp(Double(x)), p = e / (1 + e)
+                let error = abs(Double(a[1, j]) - p) / p
+                if error > worst { (worst, worstAt) = (error, x) }
+            }
+            #expect(worst <= 6e-7, "vectorized \(vectorized): worst relative error \(worst) at \(worstAt)")
         }
-        #expect(worst <= 4e-7, "worst relative error \(worst) at \(worstAt)")
+    }
+
+    /// The AVX2/FMA and the portable C versions of every column kernel agree within Float rounding
+    /// (FMA contraction and summation order): layer norm and GELU 2e-6 absolute on O(1) outputs,
+    /// softmax 1e-6 relative, the broadcast add exactly. Odd sizes exercise the masked tails.
+    @Test func vectorAndPortableKernelsAgree() async {
+        await propertyCheck(input: Gen.int(in: 1...70), Gen.int(in: 1...4), Gen.int(in: 0...10_000)) { d, m, seed in
+            var rng = TestRNG(seed: UInt64(seed))
+            let x = randomFloatMatrix(d, m, &rng)
+            let gain = (0..<d).map { _ in Float(Double.random(in: 0.5...2, using: &rng)) }
+            let bias = (0..<d).map { _ in Float(standardNormal(using: &rng)) }
+            var outV = FloatMatrix(rows: d, columns: m), outP = FloatMatrix(rows: d, columns: m)
+            x.normalizeColumns(gain: gain, bias: bias, epsilon: 1e-5, into: &outV, vectorized: true)
+            x.normalizeColumns(gain: gain, bias: bias, epsilon: 1e-5, into: &outP, vectorized: false)
+            var addV = x, addP = x, geluV = x, geluP = x
+            addV.addToEachColumn(bias, vectorized: true)
+            addP.addToEachColumn(bias, vectorized: false)
+            for i in geluV.storage.indices { geluV.storage[i] *= 3; geluP.storage[i] *= 3 }
+            geluV.applyGELU(vectorized: true)
+            geluP.applyGELU(vectorized: false)
+            var softV = x, softP = x
+            for i in softV.storage.indices { softV.storage[i] *= 8; softP.storage[i] *= 8 }
+            softV.softmaxColumns(softV.whole, vectorized: true)
+            softP.softmaxColumns(softP.whole, vectorized: false)
+            #expect(addV == addP)
+            for i in x.storage.indices {
+                #expect(abs(outV.storage[i] - outP.storage[i]) <= 2e-6, "layer norm \(outV.storage[i]) vs \(outP.storage[i])")
+                #expect(abs(geluV.storage[i] - geluP.storage[i]) <= 2e-6, "GELU \(geluV.storage[i]) vs \(geluP.storage[i])")
+                #expect(abs(softV.storage[i] - softP.storage[i]) <= 1e-6 * softP.storage[i], "softmax \(softV.storage[i]) vs \(softP.storage[i])")
+            }
+        }
     }
 
     /// GELU through the Abramowitz–Stegun erf (|error| ≤ 3e-7) against ½z(1 + erf(z/√2)) in Float64:
     /// |difference| ≤ 2e-7·(1 + |z|) on [−10, 10] (erf error ½|z|·3e-7 plus Float rounding), 0 at 0.
+    /// Both C paths (AVX2 and portable).
     @Test func geluMatchesFloat64() {
         var rng = TestRNG(seed: 10)
         var z = (0..<20_001).map { _ in Float(Double.random(in: -10...10, using: &rng)) }
         z[0] = 0
-        var m = FloatMatrix(rows: 3, columns: 6667, columnMajor: z)
-        m.applyGELU()
-        #expect(m.storage[0] == 0)
-        var worst = 0.0
-        for i in z.indices {
-            let exact = 0.5 * Double(z[i]) * (1 + Foundation.erf(Double(z[i]) / 2.0.squareRoot()))
-            worst = max(worst, abs(Double(m.storage[i]) - exact) / (1 + abs(Double(z[i]))))
+        for vectorized in [true, false] {
+            var m = FloatMatrix(rows: 3, columns: 6667, columnMajor: z)
+            m.applyGELU(vectorized: vectorized)
+            #expect(m.storage[0] == 0)
+            var worst = 0.0
+            for i in z.indices {
+                let exact = 0.5 * Double(z[i]) * (1 + Foundation.erf(Double(z[i]) / 2.0.squareRoot()))
+                worst = max(worst, abs(Double(m.storage[i]) - exact) / (1 + abs(Double(z[i]))))
+            }
+            #expect(worst <= 2e-7, "vectorized \(vectorized): worst scaled error \(worst)")
         }
-        #expect(worst <= 2e-7, "worst scaled error \(worst)")
     }
 
     /// Column softmax on a block against a Float64 softmax of the same Float inputs: relative 5e-6 per

@@ -41,24 +41,34 @@ func randomBar(buckets: Int, seed: Int) -> (BarDistribution, [Double]) {
     /// Relative tolerance 1e-12 (same formula, different operation order). The training loss of a
     /// one-dataset batch equals the mean of these NLLs to the same tolerance.
     @Test func negativeLogLikelihoodMatchesIndependentComputation() async {
+        // The tails are written in log form: far out (u/s ≳ 37) exp(−u²/2s²) is subnormal and keeps only a
+        // few significant bits, which made an earlier exp-then-log version of this check fail spuriously.
         await propertyCheck(count: 30, input: Gen.int(in: 2...12), Gen.int(in: 0...1_000_000), Gen.double(in: -6...12)) { k, seed, y in
             let (bar, logits) = randomBar(buckets: k, seed: seed)
-            let e = logits.map { Foundation.exp($0) }
-            let p = e.map { $0 / e.reduce(0, +) }
-            let b = bar.borders
-            let expected: Double
-            if y < b[1] {
-                let s = (b[1] - b[0]) / 0.674_489_750_196_081_7, u = b[1] - y
-                expected = -Foundation.log(p[0] * 2 / (s * (2 * Double.pi).squareRoot()) * Foundation.exp(-u * u / (2 * s * s)))
-            } else if y >= b[k - 1] {
-                let s = (b[k] - b[k - 1]) / 0.674_489_750_196_081_7, u = y - b[k - 1]
-                expected = -Foundation.log(p[k - 1] * 2 / (s * (2 * Double.pi).squareRoot()) * Foundation.exp(-u * u / (2 * s * s)))
-            } else {
-                let j = (1..<(k - 1)).first { b[$0] <= y && y < b[$0 + 1] }!
-                expected = -Foundation.log(p[j] / (b[j + 1] - b[j]))
-            }
-            expectClose(-bar.logDensity(y, logits: logits[...]), expected, rtol: 1e-12, atol: 1e-12)
+            expectClose(-bar.logDensity(y, logits: logits[...]), independentNLL(bar, logits, y), rtol: 1e-12, atol: 1e-12)
         }
+        // Regression: far in the right tail, where exp(−u²/2s²) would be subnormal.
+        let (bar, logits) = randomBar(buckets: 4, seed: 119_437)
+        expectClose(-bar.logDensity(8.561, logits: logits[...]), independentNLL(bar, logits, 8.561), rtol: 1e-12, atol: 1e-12)
+    }
+
+    /// −log density of the bar distribution at y, written directly from the definition (softmax
+    /// probabilities; half-normal tails in log form, since far out (u/s ≳ 37) exp(−u²/2s²) is subnormal
+    /// and keeps only a few significant bits).
+    func independentNLL(_ bar: BarDistribution, _ logits: [Double], _ y: Double) -> Double {
+        let k = logits.count
+        let e = logits.map { Foundation.exp($0) }
+        let p = e.map { $0 / e.reduce(0, +) }
+        let b = bar.borders
+        if y < b[1] {
+            let s = (b[1] - b[0]) / 0.674_489_750_196_081_7, u = b[1] - y
+            return -Foundation.log(p[0] * 2 / (s * (2 * Double.pi).squareRoot())) + u * u / (2 * s * s)
+        } else if y >= b[k - 1] {
+            let s = (b[k] - b[k - 1]) / 0.674_489_750_196_081_7, u = y - b[k - 1]
+            return -Foundation.log(p[k - 1] * 2 / (s * (2 * Double.pi).squareRoot())) + u * u / (2 * s * s)
+        }
+        let j = (1..<(k - 1)).first { b[$0] <= y && y < b[$0 + 1] }!
+        return -Foundation.log(p[j] / (b[j + 1] - b[j]))
     }
 
     /// cdf(quantile(q)) = q (bisection in the tails to 1e-12 relative), 1e-9.
