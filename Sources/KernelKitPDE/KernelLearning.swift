@@ -63,8 +63,11 @@ public struct LearnedKernelSolution: Sendable {
     public let objective: Double, initialObjective: Double
     /// L-BFGS-B iterations and objective evaluations (each evaluation is one exact solve for u).
     public let iterations: Int, evaluations: Int
-    /// Whether L-BFGS-B met its tolerance (false: the iteration budget ran out).
+    /// Whether L-BFGS-B met its tolerance (false: the iteration budget ran out, or no step along the
+    /// search direction decreased the objective; `stopReason` says which).
     public let converged: Bool
+    /// L-BFGS-B's reason for stopping, in words.
+    public var stopReason: String = ""
     /// CG iterations summed over every inner solve of the fit (0 when all solves were dense): with
     /// `evaluations` the measure of where the time goes.
     public var totalConjugateGradientIterations: Int = 0
@@ -188,6 +191,7 @@ public enum KernelLearning {
             system: system, solution: solution, objective: result.value, initialObjective: initial.value,
             iterations: result.iterations, evaluations: result.evaluations, converged: result.converged)
         learned.totalConjugateGradientIterations = cgIterations
+        learned.stopReason = result.message
         return learned
     }
 

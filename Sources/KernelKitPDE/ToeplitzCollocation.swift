@@ -406,7 +406,11 @@ public struct FineGridSolution: Sendable {
 extension ToeplitzCollocation {
     /// Learn the kernel on `coarse` with `KernelLearning.fit` (log det K and its gradient are affordable
     /// there, not at N ≈ 1e5), then minimise the collocation objective on `fine` exactly with the learned
-    /// kernel, precisions and jitter. The coarse grid must resolve the problem's frequencies (above
+    /// kernel and precisions. The fine grid's jitter is relative, ε·max(1, k(0)) with ε = `options.jitter`:
+    /// learned weights can reach k(0) ~ 1e4, and an absolute ε then leaves K on 1e5 points numerically
+    /// singular (measured on poisson1d-sin100: the K⁻¹e₀ set-up solve stalled at residual 2.5e-4 at
+    /// N = 1e5 and the solution was 1.3e-2 off at N = 2e4; with the relative jitter 1.1e-4 and 8.6e-5).
+    /// The coarse grid must resolve the problem's frequencies (above
     /// Nyquist), e.g. the same `BenchmarkProblem` at its paper grid. Cost: the learning plus one
     /// `ToeplitzCollocation` set-up and solve, O(N log N) per PCG iteration.
     /// - Throws: `PDEError.invalidProblem` unless both problems are 1-D on the same interval with the
@@ -422,7 +426,8 @@ extension ToeplitzCollocation {
             throw PDEError.invalidProblem("the coarse problem must be the fine one on a coarser grid of the same interval [\(f.lower), \(f.upper)] with the same equation")
         }
         let learned = try KernelLearning.fit(coarse, options: options)
-        let collocation = try ToeplitzCollocation(grid: f, kernel: learned.kernels[0], jitter: options.jitter)
+        let variance = learned.kernels[0].derivatives(at: 0).value
+        let collocation = try ToeplitzCollocation(grid: f, kernel: learned.kernels[0], jitter: options.jitter * max(1, variance))
         let solution = try collocation.solve(fine, weights: learned.weights, tolerance: tolerance)
         return FineGridSolution(learned: learned, collocation: collocation, solution: solution)
     }

@@ -186,7 +186,7 @@ struct FitPDECommand: ParsableCommand {
             var object: [String: Any] = [
                 "problem": benchmark?.name ?? "user", "dimension": d, "grid": pde.grid.shape, "test_grid": testGrid,
                 "kernel": kernel.rawValue, "components": components, "seconds": seconds,
-                "iterations": fit.iterations, "evaluations": fit.evaluations, "converged": fit.converged,
+                "iterations": fit.iterations, "evaluations": fit.evaluations, "converged": fit.converged, "stop_reason": fit.stopReason,
                 "objective": jsonNumber(fit.objective), "initial_objective": jsonNumber(fit.initialObjective),
                 "boundary_weight": fit.weights.boundary, "equation_weight": fit.weights.equation,
                 "surviving_components": surviving,
@@ -202,7 +202,9 @@ struct FitPDECommand: ParsableCommand {
         if let fineSolution {
             print("kernel learned on \(learningProblem.grid.count) points; fine-grid solve: \(fineSolution.conjugateGradientIterations) Toeplitz/FFT CG iterations")
         }
-        let status = fit.converged ? "converged" : "stopped at the iteration limit (--iterations \(iterations))"
+        let status = fit.converged ? "converged"
+            : fit.iterations >= iterations ? "stopped at the iteration limit (--iterations \(iterations))"
+            : "stopped early: \(fit.stopReason)"
         print("kernel learning (L-BFGS-B): \(fit.iterations) iterations, \(fit.evaluations) exact solves, \(status)")
         print("objective \(fmt(fit.initialObjective)) -> \(fmt(fit.objective)); \(fmt(seconds, 3)) s")
         for k in 0..<d {
