@@ -108,3 +108,77 @@ public struct ToeplitzMatrix: Sendable {
         Matrix(rows: rows, columns: columns) { i, j in i >= j ? firstColumn[i - j] : firstRow[j - i] }
     }
 }
+
+/// Products with N × N Toeplitz matrices through one circulant embedding of length L = fastLength(2N − 1):
+/// T x is the head of C (x padded with zeros), C the circulant with first column
+/// [c₀ … c_{N−1}, 0 …, r_{N−1} … r₁] (Golub & Van Loan, 4th ed., §4.7). Several Toeplitz matrices
+/// share one transform of x, and a linear combination of products needs one inverse transform.
+/// The transpose of T has the conjugate embedding spectrum (T real). Used by the fine-grid GP
+/// collocation solver, whose every matrix-vector product is such a sum.
+public struct ToeplitzEmbedding: Sendable {
+    /// N, the order of the Toeplitz matrices.
+    public let order: Int
+    /// L = fastLength(2N − 1), the circulant's size.
+    public let length: Int
+
+    /// The embedding for N × N matrices (N ≥ 1). O(1).
+    public init(order: Int) {
+        precondition(order >= 1, "ToeplitzEmbedding needs order ≥ 1")
+        self.order = order
+        self.length = FFT.fastLength(atLeast: 2 * order - 1)
+    }
+
+    /// The embedding spectrum of the Toeplitz matrix with first column `column` and first row `row`
+    /// (both of length N; row[0] unused). O(L log L).
+    public func spectrum(column: [Double], row: [Double]) -> ComplexVector {
+        var e = [Double](repeating: 0, count: length)
+        for i in 0..<order { e[i] = column[i] }
+        for j in 1..<order { e[length - j] = row[j] }
+        return FFT.forwardReal(e)
+    }
+
+    /// The transform of x (length N) padded with zeros to length L, reusable across terms. O(L log L).
+    public func transform(_ x: [Double]) -> ComplexVector {
+        precondition(x.count == order, "ToeplitzEmbedding.transform: vector length \(x.count), order \(order)")
+        var padded = [Double](repeating: 0, count: length)
+        padded.replaceSubrange(0..<order, with: x)
+        return FFT.forwardReal(padded)
+    }
+
+    /// One term c · T x (or c · Tᵀ x) of a sum of Toeplitz products, with x given by its transform.
+    public struct Term: Sendable {
+        /// T's embedding spectrum (`spectrum(column:row:)`).
+        public let spectrum: ComplexVector
+        /// c.
+        public let coefficient: Double
+        /// Whether the term is c · Tᵀ x.
+        public let transpose: Bool
+        /// x̂ (`transform(_:)`).
+        public let input: ComplexVector
+        /// The term c · T x, or c · Tᵀ x with `transpose`.
+        public init(_ spectrum: ComplexVector, _ input: ComplexVector, coefficient: Double = 1, transpose: Bool = false) {
+            self.spectrum = spectrum
+            self.coefficient = coefficient
+            self.transpose = transpose
+            self.input = input
+        }
+    }
+
+    /// Σ cᵢ Tᵢ xᵢ (Tᵢᵀ where asked) = head(irfft(Σ cᵢ T̂ᵢ ∘ x̂ᵢ)), the transpose by the conjugate spectrum:
+    /// one inverse transform for the whole sum. O(L log L + L · terms).
+    public func apply(_ terms: [Term]) -> [Double] {
+        let bins = length / 2 + 1
+        var re = [Double](repeating: 0, count: bins), im = re
+        for term in terms {
+            let (t, x, c) = (term.spectrum, term.input, term.coefficient)
+            let s = term.transpose ? -1.0 : 1.0
+            for j in 0..<bins {
+                let tr = t.real[j], ti = s * t.imag[j], xr = x.real[j], xi = x.imag[j]
+                re[j] += c * (tr * xr - ti * xi)
+                im[j] += c * (tr * xi + ti * xr)
+            }
+        }
+        let full = FFT.inverseReal(ComplexVector(real: re, imag: im), count: length)
+        return Array(full[0..<order])
+    }
+}

@@ -23,6 +23,22 @@ struct ToeplitzTests {
         expectClose((t * x).elements, (t.dense * x).elements, rtol: 0, atol: fftTolerance(c, c, x), "n = \(n)")
     }
 
+    /// 2·T₁x − 0.5·T₂ᵀy through one embedding equals the dense combination (the transpose from the
+    /// conjugate spectrum), within the FFT round-off bound of both terms.
+    @Test("fused sum of Toeplitz products and transposes equals the dense combination", arguments: [1, 2, 7, 31, 100])
+    func fusedSum(n: Int) {
+        var rng = TestRNG(seed: UInt64(500 + n))
+        let c1 = gaussians(n, &rng), r1 = gaussians(n, &rng), c2 = gaussians(n, &rng), r2 = gaussians(n, &rng)
+        let x = Vector(gaussians(n, &rng)), y = Vector(gaussians(n, &rng))
+        let e = ToeplitzEmbedding(order: n)
+        let sum = e.apply([.init(e.spectrum(column: c1, row: r1), e.transform(x.elements), coefficient: 2),
+                           .init(e.spectrum(column: c2, row: r2), e.transform(y.elements), coefficient: -0.5, transpose: true)])
+        let t1 = ToeplitzMatrix(firstColumn: c1, firstRow: r1).dense, t2 = ToeplitzMatrix(firstColumn: c2, firstRow: r2).dense
+        let dense = zip((t1 * x).elements, (t2.transposed * y).elements).map { 2 * $0 - 0.5 * $1 }
+        let tolerance = 2 * fftTolerance(c1, r1, x) + 0.5 * fftTolerance(c2, r2, y)
+        expectClose(sum, dense, rtol: 0, atol: tolerance, "n = \(n)")
+    }
+
     @Test("general rectangular Toeplitz product equals the dense product",
           arguments: [(1, 1), (1, 4), (4, 1), (3, 5), (7, 2), (16, 16), (33, 20), (20, 33)])
     func general(shape: (Int, Int)) {
