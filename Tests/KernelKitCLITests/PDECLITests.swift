@@ -18,10 +18,7 @@ extension CLITests {
     /// the learned components (no exact solution is known to the CLI, so rel_l2_error is null).
     @Test("fit pde --source/--boundary (user problem): --out holds x,u close to the truth; --json has the components")
     func pdeUserProblem() throws {
-        let n = 40
-        let xs = (0..<n).map { Double($0) / Double(n - 1) }
-        let source = try Self.temporaryFile("f.csv", xs.map { "\(-4 * Double.pi * Double.pi * sin(2 * .pi * $0))" }.joined(separator: "\n") + "\n")
-        let boundary = try Self.temporaryFile("g.csv", "0\n0\n")
+        let (source, boundary) = try Self.sineProblemFiles(points: 40)
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("kk-pde-\(UUID().uuidString).csv").path
         let r = try Self.run(["fit", "pde", "--source", source, "--boundary", boundary, "--components", "3",
                               "--iterations", "20", "--max-frequency", "2", "--test-grid", "50", "--json", "--out", out])
@@ -76,10 +73,7 @@ extension CLITests {
     /// refused with exit 1.
     @Test("fit pde --learn-grid: learn on a subsampled grid, solve 20 001 points by Toeplitz/FFT CG")
     func pdeFineGridUserProblem() throws {
-        let n = 20_001
-        let xs = (0..<n).map { Double($0) / Double(n - 1) }
-        let source = try Self.temporaryFile("f-fine.csv", xs.map { "\(-4 * Double.pi * Double.pi * sin(2 * .pi * $0))" }.joined(separator: "\n") + "\n")
-        let boundary = try Self.temporaryFile("g-fine.csv", "0\n0\n")
+        let (source, boundary) = try Self.sineProblemFiles(points: 20_001)
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("kk-pde-fine-\(UUID().uuidString).csv").path
         let r = try Self.run(["fit", "pde", "--source", source, "--boundary", boundary, "--components", "3",
                               "--iterations", "20", "--max-frequency", "2", "--learn-grid", "41",
@@ -109,5 +103,13 @@ extension CLITests {
             den += truth * truth
         }
         return (num / den).squareRoot()
+    }
+
+    /// Files for the user problem u″ = −4π² sin(2πx) on [0, 1] with u(0) = u(1) = 0 (solution
+    /// sin(2πx)): the source on `points` equispaced points and the two boundary values.
+    static func sineProblemFiles(points n: Int) throws -> (source: String, boundary: String) {
+        let xs = (0..<n).map { Double($0) / Double(n - 1) }
+        let source = try temporaryFile("f-\(n).csv", xs.map { "\(-4 * Double.pi * Double.pi * sin(2 * .pi * $0))" }.joined(separator: "\n") + "\n")
+        return (source, try temporaryFile("g-\(n).csv", "0\n0\n"))
     }
 }
