@@ -45,7 +45,14 @@ public struct FloatMatrix: Sendable, Equatable {
 
     /// The exact Float64 image of this matrix. O(rows·columns).
     public var doubleMatrix: Matrix {
-        Matrix(rows: rows, columns: columns, columnMajor: storage.map { Double($0) })
+        let count = storage.count
+        let converted = [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
+            storage.withUnsafeBufferPointer { source in
+                for i in 0..<count { buffer[i] = Double(source[i]) }
+            }
+            initialized = count
+        }
+        return Matrix(rows: rows, columns: columns, columnMajor: converted)
     }
 
     /// Element (i, j). O(1).
@@ -130,15 +137,14 @@ extension BLAS {
 // MARK: Column-wise kernels for single-precision network inference
 
 extension FloatMatrix {
-    /// Sets every column to `values` (broadcast; `values.count == rows`). O(rows·columns).
+    /// Sets every column to `values` (broadcast; `values.count == rows`). O(rows·columns), in C
+    /// (AVX2 stores when available, see ``columnKernelsUseAVX2``; the result is exact either way).
     public mutating func setEachColumn(to values: [Float]) {
         precondition(values.count == rows, "setEachColumn: \(values.count) values for \(rows) rows")
-        let r = rows
+        let r = rows, c = columns
         values.withUnsafeBufferPointer { v in
             storage.withUnsafeMutableBufferPointer { s in
-                for j in 0..<columns {
-                    (s.baseAddress! + j * r).update(from: v.baseAddress!, count: r)
-                }
+                kk_f32_set_columns(r, c, v.baseAddress, s.baseAddress, 1)
             }
         }
     }
@@ -224,6 +230,76 @@ extension FloatMatrix {
         let offset = b.rows.lowerBound + b.columns.lowerBound * ld
         storage.withUnsafeMutableBufferPointer { s in
             kk_f32_softmax_columns(n, m, ld, s.baseAddress! + offset, vectorized ? 1 : 0)
+        }
+    }
+}
+
+// MARK: Masked attention and column copies for single-precision transformer inference
+
+extension FloatMatrix {
+    /// Multi-head attention of one dataset with the mask of a prior-data fitted network (Müller et al.,
+    /// "Transformers Can Do Bayesian Inference", ICLR 2022): of the dataset's tokens (columns
+    /// `tokens` of this 3d × T matrix of stacked queries, keys and values, d = heads · d_h), the first
+    /// `context` are context points, which attend to the context; the rest are queries, which attend
+    /// to the context and to themselves (never to another query). For each token t of the dataset
+    /// from position `first` on, column `outColumn + (t − first)` of `out` (d rows) receives, in head
+    /// h's rows h·d_h ..< (h+1)·d_h,
+    ///
+    ///     Σ_j p_j v_j^(h),  p = softmax_j(q_t^(h)ᵀ k_j^(h) / √d_h)
+    ///
+    /// over the keys j that t attends to. One C call per dataset, all heads: per head and token the
+    /// scores, a softmax with the
+    /// softmax kernel's exp (relative error ≤ 4·10⁻⁷, see ``softmaxColumns(_:)``) and the weighted
+    /// sum of the value columns, without intermediate matrices (AVX2/FMA when available, see
+    /// ``columnKernelsUseAVX2``: eight tokens per vector, so the softmax needs no horizontal
+    /// reductions). `scratch` is grown to 8·(2·d_h + context + 2) floats and may be reused across calls.
+    ///
+    /// Cost: 4·(n − first)·(context + 1)·d flops, n = `tokens.count`. Single-precision sums of d_h and
+    /// `context` terms. Preconditions (programmer errors): rows = 3d, `context ≤ n`, `first ≤ n`, and
+    /// the output block lies inside `out`.
+    public func maskedAttention(heads: Int, tokens: Range<Int>, context: Int, from first: Int,
+                                into out: inout FloatMatrix, atColumn outColumn: Int, scratch: inout [Float]) {
+        maskedAttention(heads: heads, tokens: tokens, context: context, from: first, into: &out, atColumn: outColumn,
+                        scratch: &scratch, vectorized: true)
+    }
+
+    /// ``maskedAttention(heads:tokens:context:from:into:atColumn:scratch:)`` with the AVX2 path allowed
+    /// or forced off (the portable C loops, same recipe up to Float rounding).
+    func maskedAttention(heads: Int, tokens: Range<Int>, context: Int, from first: Int, into out: inout FloatMatrix,
+                         atColumn outColumn: Int, scratch: inout [Float], vectorized: Bool) {
+        precondition(heads >= 1 && rows % (3 * heads) == 0, "maskedAttention: rows must be 3 · heads · d_h")
+        let d = rows / 3, dh = d / heads, n = tokens.count
+        precondition(tokens.lowerBound >= 0 && tokens.upperBound <= columns && context >= 0 && context <= n
+                     && first >= 0 && first <= n,
+                     "maskedAttention: token range, context or first out of range")
+        precondition(out.rows == d && outColumn >= 0 && outColumn + (n - first) <= out.columns,
+                     "maskedAttention: output block out of range")
+        guard first < n && dh > 0 else { return }
+        let needed = kk_f32_attention_scratch(context, dh)
+        if scratch.count < needed { scratch = [Float](repeating: 0, count: needed) }
+        let scale = 1 / Float(dh).squareRoot()
+        let ld = rows, inputOffset = tokens.lowerBound * rows, outputOffset = outColumn * d
+        storage.withUnsafeBufferPointer { qkv in
+            out.storage.withUnsafeMutableBufferPointer { o in
+                scratch.withUnsafeMutableBufferPointer { s in
+                    kk_f32_masked_attention(heads, dh, context, n, first, scale, qkv.baseAddress! + inputOffset, ld,
+                                            o.baseAddress! + outputOffset, d, s.baseAddress, vectorized ? 1 : 0)
+                }
+            }
+        }
+    }
+
+    /// Copies columns `range` of `source` (which has this matrix's row count) into this matrix's
+    /// columns `column ..< column + range.count`. O(rows · range.count), one contiguous copy.
+    public mutating func copyColumns(_ range: Range<Int>, of source: FloatMatrix, to column: Int) {
+        precondition(source.rows == rows && range.lowerBound >= 0 && range.upperBound <= source.columns
+                     && column >= 0 && column + range.count <= columns, "copyColumns: shape mismatch")
+        let r = rows
+        guard r > 0 && !range.isEmpty else { return }
+        source.storage.withUnsafeBufferPointer { s in
+            storage.withUnsafeMutableBufferPointer { t in
+                (t.baseAddress! + column * r).update(from: s.baseAddress! + range.lowerBound * r, count: range.count * r)
+            }
         }
     }
 }

@@ -231,4 +231,72 @@ struct SingleBLASTests {
             }
         }
     }
+
+    /// Masked attention of one dataset against a Float64 evaluation of its definition (scores
+    /// q_tᵀk_j/√d_h over the keys t may see — the context, plus t itself for a query — softmax,
+    /// weighted sum of values), for both C paths, with the dataset's columns and the output block
+    /// offset inside larger matrices (columns outside them must not change). Sizes cover head widths
+    /// that are not multiples of 8, empty contexts and more than 32 keys.
+    /// Tolerance per output entry, from the rounding of each step: scores carry
+    /// δ = γ_{d_h+1}·max_j Σ_r|q_r k_jr|/√d_h + u·max_j|s_j − max| (dot products, scaling, shift); the
+    /// weights then a relative 2δ + 4·10⁻⁷ (exp) + γ_{n+1} (sum), doubled for the normalisation; the
+    /// weighted sum γ_{n+2} more — all times max_j |v_j| (u = 2⁻²⁴, γ_k = k·u/(1 − k·u)).
+    @Test func maskedAttentionMatchesFloat64() async {
+        await propertyCheck(input: Gen.int(in: 1...3), Gen.int(in: 1...19), Gen.int(in: 0...40), Gen.int(in: 0...6),
+                            Gen.int(in: 0...10_000)) { heads, dh, context, queries, seed in
+            var rng = TestRNG(seed: UInt64(seed))
+            let d = heads * dh, n = context + queries
+            let first = seed % 2 == 0 ? 0 : context  // all tokens, or the queries only
+            let qkv = randomFloatMatrix(3 * d, n + 3, &rng)  // the dataset is columns 2 ..< 2 + n
+            let u = Double(Float.ulpOfOne) / 2
+            func gamma(_ k: Int) -> Double { Double(k) * u / (1 - Double(k) * u) }
+            for vectorized in [true, false] {
+                var out = randomFloatMatrix(d, n - first + 2, &rng)
+                let before = out
+                var scratch: [Float] = []
+                qkv.maskedAttention(heads: heads, tokens: 2..<(2 + n), context: context, from: first, into: &out, atColumn: 1,
+                                    scratch: &scratch, vectorized: vectorized)
+                for j in 0..<out.columns where j < 1 || j >= 1 + n - first {
+                    #expect((0..<d).allSatisfy { out[$0, j] == before[$0, j] }, "column \(j) outside the output block changed")
+                }
+                let scale = 1 / Double(dh).squareRoot()
+                for t in first..<n {
+                    let keys = Array(0..<context) + (t >= context ? [t] : [])
+                    for h in 0..<heads {
+                        func q(_ r: Int) -> Double { Double(qkv[h * dh + r, 2 + t]) }
+                        func k(_ j: Int, _ r: Int) -> Double { Double(qkv[d + h * dh + r, 2 + j]) }
+                        func v(_ j: Int, _ r: Int) -> Double { Double(qkv[2 * d + h * dh + r, 2 + j]) }
+                        let scores = keys.map { j in (0..<dh).reduce(0.0) { $0 + q($1) * k(j, $1) } * scale }
+                        let top = scores.max()!
+                        let weights = scores.map { Foundation.exp($0 - top) }
+                        let total = weights.reduce(0, +)
+                        let magnitude = keys.map { j in (0..<dh).reduce(0.0) { $0 + abs(q($1) * k(j, $1)) } * scale }.max()!
+                        let delta = gamma(dh + 1) * magnitude + u * scores.map { abs($0 - top) }.max()!
+                        let relative = 2 * (2 * delta + 4e-7 + gamma(keys.count + 1)) + gamma(keys.count + 2)
+                        for r in 0..<dh {
+                            let expected = zip(keys, weights).reduce(0.0) { $0 + $1.1 * v($1.0, r) } / total
+                            let tolerance = relative * keys.map { abs(v($0, r)) }.max()! + 1e-30
+                            let got = Double(out[h * dh + r, 1 + t - first])
+                            #expect(abs(got - expected) <= tolerance,
+                                    "vectorized \(vectorized), token \(t), head \(h), row \(r): \(got) vs \(expected) ± \(tolerance)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("copyColumns copies a column range exactly and leaves the other columns alone")
+    func copyColumnsIsExact() {
+        var rng = TestRNG(seed: 11)
+        let source = randomFloatMatrix(5, 7, &rng)
+        var target = randomFloatMatrix(5, 6, &rng)
+        let before = target
+        target.copyColumns(2..<5, of: source, to: 1)
+        for j in 0..<6 {
+            for i in 0..<5 {
+                #expect(target[i, j] == ((1..<4).contains(j) ? source[i, j + 1] : before[i, j]))
+            }
+        }
+    }
 }

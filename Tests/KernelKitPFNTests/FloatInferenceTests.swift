@@ -49,4 +49,27 @@ import Testing
         let a = f.logits(changed), b = f.logits(alone)
         for i in 0..<a.rows { #expect(abs(a[i, 0] - b[i, 0]) <= 1e-6 * max(1, abs(b[i, 0]))) }
     }
+
+    /// Bucket probabilities in Float against a Float64 softmax of the same pass's logits: relative
+    /// 1e-5 per entry (exp 4e-7 plus the Float shift u·|logit − max| ≤ 6e-8·60, plus the
+    /// normalisation), entries below 1e-30 absolute; every column sums to 1 within 1e-6.
+    @Test func bucketProbabilitiesAreTheSoftmaxOfTheLogits() {
+        let transformer = PFNTransformer(architecture: tinyArchitecture, seed: 5)
+        let engine = PFNFloatTransformer(transformer)
+        let batch = tinyBatch()
+        let logits = engine.logits(batch), p = engine.bucketProbabilities(batch)
+        #expect(p.rows == logits.rows && p.columns == logits.columns && p.columns > 0)
+        for q in 0..<p.columns {
+            let column = (0..<p.rows).map { logits[$0, q] }
+            let top = column.max()!
+            let total = column.reduce(0) { $0 + Foundation.exp($1 - top) }
+            var sum = 0.0
+            for i in 0..<p.rows {
+                let expected = Foundation.exp(column[i] - top) / total
+                #expect(abs(p[i, q] - expected) <= 1e-5 * expected + 1e-30, "p[\(i), \(q)] = \(p[i, q]), expected \(expected)")
+                sum += p[i, q]
+            }
+            #expect(abs(sum - 1) <= 1e-6)
+        }
+    }
 }
