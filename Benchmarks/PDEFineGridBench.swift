@@ -2,14 +2,20 @@ import Foundation
 import KernelKit
 
 /// `kernelkit-bench pde-fine [NAME …] [--grid N,N,…] [--learn-grid M] [--iterations I] [--components Q]
-/// [--kernel gaussian|student-t] [--tolerance T] [--test-grid M2]`: the fine-grid 1-D route.
+/// [--kernel gaussian|student-t] [--tolerance T] [--test-grid M2] [--refinement R]
+/// [--balance none|equation|boundary]`: the fine-grid 1-D route.
+/// `--balance` (default none: the learned precisions as they are, the route of
+/// `ToeplitzCollocation.learnCoarseSolveFine`) rescales them for the fine grid: `equation` multiplies
+/// w_eq by h_fine/h_coarse (the equation term as the same Riemann sum per unit length as on the
+/// learning grid), `boundary` divides w_bc by it. `--refinement` sets the K⁻¹ refinement steps (2).
 /// For each problem (default poisson1d-sin100, poisson1d-xsin200, poisson1d-sin500): learn the kernel
 /// with `KernelLearning.fit` on the coarse grid (default: the paper's grid), then for each fine grid
 /// size (default 1e5 and 1e6) solve the collocation objective exactly with the learned kernel and
 /// weights by `ToeplitzCollocation` (PCG with FFT products). Reports, per fine grid: the relative L2
 /// error of the GP mean on the 300-point test grid and on a finer test grid (default 3001 points),
-/// PCG iterations, and process CPU seconds of the learning, the fine set-up and the fine solve
-/// (run with OPENBLAS_NUM_THREADS=1). One JSON object per line.
+/// PCG iterations, the true relative residual, the kernel eigenspace's dimension r, and process CPU
+/// seconds of the learning, the fine set-up and the fine solve (run with OPENBLAS_NUM_THREADS=1).
+/// One JSON object per line.
 func benchPDEFineGrid(_ args: [String]) throws {
     if args.first == "check" { return try benchPDEFineGridCheck(Array(args.dropFirst())) }
     var names: [String] = []
@@ -19,6 +25,8 @@ func benchPDEFineGrid(_ args: [String]) throws {
     var family = SpectralFamily.gaussian
     var tolerance = 1e-10
     var fineTest = 3001
+    var refinement = 2
+    var balance = "none"
     var i = 0
     func value(_ k: Int) throws -> String {
         guard k < args.count else { throw PDEError.invalidProblem("\(args[k - 1]) needs a value") }
@@ -33,6 +41,8 @@ func benchPDEFineGrid(_ args: [String]) throws {
         case "--kernel": family = try value(i + 1) == "student-t" ? .studentT : .gaussian; i += 2
         case "--tolerance": tolerance = Double(try value(i + 1)) ?? tolerance; i += 2
         case "--test-grid": fineTest = Int(try value(i + 1)) ?? fineTest; i += 2
+        case "--refinement": refinement = Int(try value(i + 1)) ?? refinement; i += 2
+        case "--balance": balance = try value(i + 1); i += 2
         default: names.append(args[i]); i += 1
         }
     }
@@ -43,8 +53,8 @@ func benchPDEFineGrid(_ args: [String]) throws {
         let coarseSize = learnGrid ?? p.defaultGridSize
         let c0 = cpuSeconds()
         let coarse = try p.problem(gridSize: coarseSize)
-        let fit = try KernelLearning.fit(coarse, options: KernelLearningOptions(components: components, family: family,
-                                                                              iterations: iterations))
+        let learning = KernelLearningOptions(components: components, family: family, iterations: iterations)
+        let fit = try KernelLearning.fit(coarse, options: learning)
         let learnSeconds = cpuSeconds() - c0
         let tests = try [300, fineTest].map { try p.grid(size: $0).axes[0].points }
         func relativeError(_ u: [Double], _ x: [Double]) -> Double {
@@ -64,15 +74,22 @@ func benchPDEFineGrid(_ args: [String]) throws {
         for n in grids {
             let c1 = cpuSeconds()
             let fine = try p.problem(gridSize: n)
-            let system = try ToeplitzCollocation(grid: fine.grid.axes[0], kernel: fit.kernels[0], jitter: 1e-6)
+            let system = try ToeplitzCollocation(grid: fine.grid.axes[0], kernel: fit.kernels[0],
+                                                 jitter: ToeplitzCollocation.fineGridJitter(learning.jitter, kernel: fit.kernels[0]),
+                                                 refinementSteps: refinement)
             let c2 = cpuSeconds()
-            let solution = try system.solve(fine, weights: fit.weights, tolerance: tolerance)
+            let ratio = Double(coarseSize - 1) / Double(n - 1)
+            let weights = balance == "equation" ? CollocationWeights(boundary: fit.weights.boundary, equation: fit.weights.equation * ratio)
+                : balance == "boundary" ? CollocationWeights(boundary: fit.weights.boundary / ratio, equation: fit.weights.equation) : fit.weights
+            let solution = try system.solve(fine, weights: weights, tolerance: tolerance)
             let c3 = cpuSeconds()
             let errors = tests.map { relativeError(system.predict(coefficients: solution.coefficients, at: $0), $0) }
             print("{\"problem\": \"\(name)\", \"grid\": \(n), \"rel_l2_test300\": \(errors[0]), "
                 + "\"rel_l2_test\(fineTest)\": \(errors[1]), \"cg_iterations\": \(solution.conjugateGradientIterations), "
                 + "\"gauss_newton\": \(solution.gaussNewtonIterations), \"relative_residual\": \(solution.relativeResidual), "
-                + "\"setup_cpu_s\": \(c2 - c1), \"solve_cpu_s\": \(c3 - c2), \"total_cpu_s\": \(learnSeconds + c3 - c1)}")
+                + "\"eigenspace_dimension\": \(system.eigenspaceDimension), \"setup_iterations\": \(system.setupIterations), \"setup_cpu_s\": \(c2 - c1), "
+                + "\"solve_cpu_per_cg_iteration\": \((c3 - c2) / Double(max(1, solution.conjugateGradientIterations))), "
+                + "\"solve_cpu_s\": \(c3 - c2), \"total_cpu_s\": \(learnSeconds + c3 - c1)}")
             fflush(nil)
         }
     }
