@@ -2,7 +2,8 @@ import Foundation
 import KernelKit
 
 /// `kernelkit-bench pde [NAME …] [--iterations N] [--components Q] [--kernel gaussian|student-t] [--grid N]
-/// [--max-frequency F] [--margin M] [--coarse NC [--fine-cg IT]]`: the GP-HM benchmark table. For each
+/// [--max-frequency F] [--margin M] [--equation-weight V] [--boundary-weight T] [--learn-precisions]
+/// [--coarse NC [--fine-cg IT]]`: the GP-HM benchmark table. For each
 /// built-in problem (default: all 1-D ones), learn the kernel (L-BFGS-B, exact solve for u at every step)
 /// on the paper's grid and report the FINAL iterate's relative L2 error on the uniform 300-point
 /// (300 × 300) test grid, wall-clock and process CPU seconds, L-BFGS-B iterations, solves (evaluations),
@@ -20,6 +21,8 @@ func benchPDE(_ args: [String]) throws {
     var maxFrequency: Double? = nil
     var fineIterations = 2000
     var margin = 2.0
+    var equationWeight = 1.0, boundaryWeight = 1e6
+    var learnPrecisions = false
     var i = 0
     while i < args.count {
         switch args[i] {
@@ -30,6 +33,9 @@ func benchPDE(_ args: [String]) throws {
         case "--coarse": coarse = Int(args[i + 1]); i += 2
         case "--max-frequency": maxFrequency = Double(args[i + 1]); i += 2
         case "--margin": margin = Double(args[i + 1]) ?? margin; i += 2
+        case "--equation-weight": equationWeight = Double(args[i + 1]) ?? equationWeight; i += 2
+        case "--boundary-weight": boundaryWeight = Double(args[i + 1]) ?? boundaryWeight; i += 2
+        case "--learn-precisions": learnPrecisions = true; i += 1
         case "--fine-cg": fineIterations = Int(args[i + 1]) ?? fineIterations; i += 2
         default: names.append(args[i]); i += 1
         }
@@ -52,12 +58,14 @@ func benchPDE(_ args: [String]) throws {
         print("  data frequency bound (cycles/unit):", KernelLearning.dataFrequencyBound(pde).map { String(format: "%.2f (%.1f rad)", $0, 2 * Double.pi * $0) })
         let fit = try KernelLearning.fit(pde, options: KernelLearningOptions(
             components: components, family: family, maxFrequency: maxFrequency.map { Array(repeating: $0, count: p.dimension) },
-            initialWeights: CollocationWeights(boundary: 1e6, equation: 1), iterations: iterations, frequencyMargin: margin))
+            initialWeights: CollocationWeights(boundary: boundaryWeight, equation: equationWeight), iterations: iterations,
+            learnPrecisions: learnPrecisions, frequencyMargin: margin))
         let seconds = Date().timeIntervalSince(start)
         let u = fit.system.interpolate(fit.solution.values, to: test)
         let surviving = fit.kernels[0].components.filter { $0.weight > 1e-6 * (fit.kernels[0].components.map(\.weight).max() ?? 0) }.count
         print(String(format: "%-22@ %5d   %.3e   %8.2f   %5d       %5d        %d  cg=%d cpu=%.2f", p.name as NSString, learnSize, error(u),
                      seconds, fit.iterations, fit.evaluations, surviving, fit.totalConjugateGradientIterations, cpuSeconds() - c0))
+        print(String(format: "  precisions: boundary %.3e, equation %.3e; stop: %@", fit.weights.boundary, fit.weights.equation, fit.stopReason as NSString))
         for k in fit.kernels {
             print("  comps:", k.components.sorted { $0.weight > $1.weight }.prefix(6).map { String(format: "om=%.2f w=%.2e r=%.2e", 2 * Double.pi * $0.frequency, $0.weight, $0.rate) }.joined(separator: "; "))
         }

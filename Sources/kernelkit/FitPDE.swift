@@ -132,6 +132,9 @@ struct FitPDECommand: ParsableCommand {
             printStatus("kernelkit: then solving on the \(pde.grid.count)-point grid by Toeplitz/FFT conjugate gradients…")
             let result = try ToeplitzCollocation.learnCoarseSolveFine(pde, coarse: learningProblem, options: options)
             (fit, fineSolution) = (result.learned, result.solution)
+            if !result.solution.converged {
+                FileHandle.standardError.write(Data(String(format: "kernelkit: warning: the fine-grid solve stopped at relative residual %.1e, above its tolerance (a precision floor of the normal equations on this grid); the solution may be inaccurate\n", result.solution.relativeResidual).utf8))
+            }
             u = result.predict(at: test.axes[0].points)
         } else {
             fit = try KernelLearning.fit(pde, options: options)
@@ -192,7 +195,10 @@ struct FitPDECommand: ParsableCommand {
                 "surviving_components": surviving,
                 "learn_grid": learningProblem.grid.shape,
             ]
-            if let fineSolution { object["cg_iterations"] = fineSolution.conjugateGradientIterations }
+            if let fineSolution {
+                object["cg_iterations"] = fineSolution.conjugateGradientIterations
+                object["fine_solve_converged"] = fineSolution.converged
+            }
             object["rel_l2_error"] = error.map(jsonNumber) ?? NSNull()
             try printJSON(object)
             return
