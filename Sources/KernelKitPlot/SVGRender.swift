@@ -21,8 +21,13 @@ public func xmlEscaped(_ text: String) -> String {
 /// A pixel coordinate with at most two decimals; clamped to ±10⁶ so far-off points stay finite
 /// numbers (they lie outside the clip region anyway).
 func px(_ v: Double) -> String {
-    let r = (Swift.min(Swift.max(v, -1e6), 1e6) * 100).rounded() / 100
+    let r = pixelRounded(v)
     return r == r.rounded() ? String(Int(r)) : String(r)
+}
+
+/// A coordinate clamped to ±1e6 and rounded to 0.01 px, the precision `px` writes.
+func pixelRounded(_ v: Double) -> Double {
+    (Swift.min(Swift.max(v, -1e6), 1e6) * 100).rounded() / 100
 }
 
 extension Figure {
@@ -199,8 +204,12 @@ extension Figure {
                 let x0 = L.pixelX(h.x.lowerBound + Double(j) * dx)
                 let x1 = L.pixelX(h.x.lowerBound + Double(j + 1) * dx)
                 let c = h.scale.color(at: span > 0 ? (h.values[i][j] - lo) / span : 0.5)
-                s += "<rect x=\"\(px(Swift.min(x0, x1)))\" y=\"\(px(Swift.min(y0, y1)))\" width=\"\(px(abs(x1 - x0)))\" "
-                    + "height=\"\(px(abs(y1 - y0)))\" fill=\"\(c)\"/>\n"
+                // Sizes from the rounded edges, so neighbouring cells share an edge exactly (rounding the
+                // size separately left 0.01-px gaps that crispEdges turned into white lines).
+                let left = pixelRounded(Swift.min(x0, x1)), right = pixelRounded(Swift.max(x0, x1))
+                let top = pixelRounded(Swift.min(y0, y1)), bottom = pixelRounded(Swift.max(y0, y1))
+                s += "<rect x=\"\(px(left))\" y=\"\(px(top))\" width=\"\(px(right - left))\" "
+                    + "height=\"\(px(bottom - top))\" fill=\"\(c)\"/>\n"
             }
         }
         return s + "</g>\n"
