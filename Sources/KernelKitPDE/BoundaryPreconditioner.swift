@@ -22,8 +22,7 @@ struct BoundaryCorrectedPreconditioner {
     let eigenvectors: [Matrix]
     let inverseInterior: [Double]
     let shape: [Int]
-    let boundaryIndices: [Int]
-    let capacitance: Cholesky
+    let woodbury: BoundaryWoodbury
 
     /// - Throws: `PDEError.solverFailed` when the capacitance matrix is not numerically positive definite.
     init(eigenvectors q: [Matrix], interiorDiagonal p: [Double], shape: [Int], boundaryIndices: [Int],
@@ -70,14 +69,10 @@ struct BoundaryCorrectedPreconditioner {
                 place(BLAS.matmul(scaledColumns(y, row(y, b)), xw, .none, .transpose), ai, 2 + bi)
             }
         }
-        c.addToDiagonal(1 / boundaryWeight)
-        do { capacitance = try Cholesky(c, jitter: .none) } catch {
-            throw PDEError.solverFailed("the boundary capacitance matrix of the preconditioner is not positive definite (\(error))")
-        }
+        woodbury = try BoundaryWoodbury(interiorCapacitance: c, boundaryWeight: boundaryWeight, boundaryIndices: boundaryIndices)
         eigenvectors = q
         inverseInterior = inverse
         self.shape = shape
-        self.boundaryIndices = boundaryIndices
     }
 
     /// P₀⁻¹ r = Q diag(1/p) Qᵀ r.
@@ -90,12 +85,40 @@ struct BoundaryCorrectedPreconditioner {
     }
 
     /// M⁻¹ r by the Woodbury identity.
-    func apply(_ r: [Double]) -> [Double] {
-        var z = applyInterior(r)
+    func apply(_ r: [Double]) -> [Double] { woodbury.apply(r, interiorInverse: applyInterior) }
+}
+
+/// The boundary term of the 2-D preconditioners M = M₀ + w_bc SᵀS, added by the Woodbury identity:
+///   M⁻¹ r = M₀⁻¹ r − M₀⁻¹Sᵀ C⁻¹ S M₀⁻¹ r,   C = I/w_bc + S M₀⁻¹ Sᵀ (n_b × n_b, factored once),
+/// S the boundary selection in `TensorGrid.boundaryIndices` order. Each application costs two
+/// applications of M₀⁻¹ and one capacitance solve, O(n_b²).
+struct BoundaryWoodbury {
+    let boundaryIndices: [Int]
+    let capacitance: Cholesky
+
+    /// Factors C from S M₀⁻¹ Sᵀ (symmetrised).
+    /// - Throws: `PDEError.solverFailed` when C is not numerically positive definite.
+    init(interiorCapacitance: Matrix, boundaryWeight: Double, boundaryIndices: [Int]) throws {
+        let nb = boundaryIndices.count
+        precondition(interiorCapacitance.rows == nb && interiorCapacitance.columns == nb, "BoundaryWoodbury: n_b × n_b capacitance expected")
+        var c = interiorCapacitance
+        for j in 0..<nb {
+            for i in 0..<j { let s = 0.5 * (c[i, j] + c[j, i]); c[i, j] = s; c[j, i] = s }
+            c[j, j] += 1 / boundaryWeight
+        }
+        do { capacitance = try Cholesky(c, jitter: .none) } catch {
+            throw PDEError.solverFailed("the boundary capacitance matrix of the preconditioner is not positive definite (\(error))")
+        }
+        self.boundaryIndices = boundaryIndices
+    }
+
+    /// M⁻¹ r given r ↦ M₀⁻¹ r.
+    func apply(_ r: [Double], interiorInverse: ([Double]) -> [Double]) -> [Double] {
+        var z = interiorInverse(r)
         let y = capacitance.solve(Vector(boundaryIndices.map { z[$0] })).elements
         var scattered = [Double](repeating: 0, count: z.count)
-        for (j, idx) in boundaryIndices.enumerated() { scattered[idx] += y[j] }
-        let correction = applyInterior(scattered)
+        for (j, index) in boundaryIndices.enumerated() { scattered[index] += y[j] }
+        let correction = interiorInverse(scattered)
         for i in 0..<z.count { z[i] -= correction[i] }
         return z
     }

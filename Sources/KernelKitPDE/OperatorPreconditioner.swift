@@ -33,8 +33,7 @@ struct OperatorPreconditioner {
     /// Ψ = Λ̃⁻¹ in C order over the mode grid.
     let inverseEigenvalues: [Double]
     let equationWeight: Double
-    let boundaryIndices: [Int]
-    let capacitance: Cholesky
+    let woodbury: BoundaryWoodbury
 
     /// - Throws: `PDEError.solverFailed` when a factorisation fails (a kernel matrix or the capacitance
     ///   not numerically positive definite).
@@ -82,7 +81,6 @@ struct OperatorPreconditioner {
         self.inverseModeGram = inverseModeGram
         self.inverseEigenvalues = psi
         self.equationWeight = v
-        self.boundaryIndices = boundaryIndices
 
         // Capacitance I/w_bc + S M₀⁻¹ Sᵀ, edge blocks in boundaryIndices order: x = first, x = last
         // (n₁ entries each, y varying), y = first, y = last (n₀ entries each, x varying).
@@ -112,13 +110,7 @@ struct OperatorPreconditioner {
                 place(yy, row: yOffsets[s], column: yOffsets[t])
             }
         }
-        for j in 0..<nb {
-            for i in 0..<j { let s = 0.5 * (e[i, j] + e[j, i]); e[i, j] = s; e[j, i] = s }
-            e[j, j] += 1 / weights.boundary
-        }
-        do { self.capacitance = try Cholesky(e, jitter: .none) } catch {
-            throw PDEError.solverFailed("the operator preconditioner's boundary capacitance matrix is not positive definite: \(error)")
-        }
+        self.woodbury = try BoundaryWoodbury(interiorCapacitance: e, boundaryWeight: weights.boundary, boundaryIndices: boundaryIndices)
     }
 
     /// M₀⁻¹ r = (1/w_eq) P Λ̃⁻¹ G⁻¹ Λ̃⁻¹ Pᵀ r.
@@ -135,12 +127,5 @@ struct OperatorPreconditioner {
     }
 
     /// M⁻¹ r (Woodbury).
-    func apply(_ r: [Double]) -> [Double] {
-        let t = applyInteriorInverse(r)
-        let y = capacitance.solve(Vector(boundaryIndices.map { t[$0] })).elements
-        var lifted = [Double](repeating: 0, count: t.count)
-        for (j, index) in boundaryIndices.enumerated() { lifted[index] += y[j] }
-        let correction = applyInteriorInverse(lifted)
-        return (0..<t.count).map { t[$0] - correction[$0] }
-    }
+    func apply(_ r: [Double]) -> [Double] { woodbury.apply(r, interiorInverse: applyInteriorInverse) }
 }

@@ -26,7 +26,7 @@ struct OperatorPreconditionerTests {
         let pre = try OperatorPreconditioner(axes: system.axes, secondOrder: [1, 0.7], meanDiagonal: -0.4,
                                              weights: weights, boundaryIndices: grid.boundaryIndices)
         let b = grid.boundaryIndices, nb = b.count
-        let assembled = BLAS.matmul(pre.capacitance.lower, pre.capacitance.lower, .none, .transpose)
+        let assembled = BLAS.matmul(pre.woodbury.capacitance.lower, pre.woodbury.capacitance.lower, .none, .transpose)
         var expected = Matrix(rows: nb, columns: nb)
         for (j, index) in b.enumerated() {
             var e = [Double](repeating: 0, count: grid.count)
