@@ -37,8 +37,13 @@ public struct BarDistribution: Codable, Sendable, Equatable {
         self.borders = borders
     }
 
-    /// Borders at the empirical quantiles k/K (k = 1 … K − 1) of prior samples of y, with the
-    /// sample minimum and maximum as b₀ and b_K. O(n log n) for n samples.
+    /// Borders at the empirical quantiles k/K (k = 1 … K − 1) of prior samples of y. The outer
+    /// borders set the tails' scales: b₀ = b₁ − median{b₁ − y : y < b₁} and
+    /// b_K = b_{K−1} + median{y − b_{K−1} : y ≥ b_{K−1}}, so each half-normal tail has the median of
+    /// the prior's own tail beyond its end bucket (σ = w/Φ⁻¹(3/4)). (Taking the sample extremes
+    /// instead makes a tail as wide as the most extreme of the n samples: for the learning-curve
+    /// prior, whose y mostly lie in [0, 1], a right tail of scale 2.6 that costs every target in it
+    /// ≥ 1.2 nat.) O(n log n) for n samples.
     /// - Throws: ``PFNError/invalidInput(_:)`` when fewer than 2K samples are given, a sample is not
     ///   finite, or ties make two borders equal.
     public static func equalMass(samples: [Double], buckets: Int) throws -> BarDistribution {
@@ -49,7 +54,7 @@ public struct BarDistribution: Codable, Sendable, Equatable {
         guard samples.allSatisfy({ $0.isFinite }) else { throw PFNError.invalidInput("prior samples of y must be finite") }
         let sorted = samples.sorted()
         let n = sorted.count
-        var borders = [sorted[0]]
+        var borders: [Double] = []
         for k in 1..<buckets {
             // Linear interpolation between order statistics at position k/K·(n − 1).
             let position = Double(k) / Double(buckets) * Double(n - 1)
@@ -57,8 +62,19 @@ public struct BarDistribution: Codable, Sendable, Equatable {
             let f = position - Double(i)
             borders.append(sorted[i] + f * (sorted[min(i + 1, n - 1)] - sorted[i]))
         }
-        borders.append(sorted[n - 1])
+        let lower = borders[0], upper = borders[buckets - 2]
+        let belowLower = sorted.prefix { $0 < lower }.map { lower - $0 }
+        let aboveUpper = sorted.drop { $0 < upper }.map { $0 - upper }
+        borders.insert(lower - median(ascending: belowLower.reversed()), at: 0)
+        borders.append(upper + median(ascending: aboveUpper))
         return try BarDistribution(borders: borders)
+    }
+
+    /// Median of an ascending array (0 if empty).
+    private static func median(ascending a: [Double]) -> Double {
+        guard !a.isEmpty else { return 0 }
+        let m = a.count / 2
+        return a.count % 2 == 1 ? a[m] : 0.5 * (a[m - 1] + a[m])
     }
 
     /// Number of buckets K.

@@ -88,6 +88,14 @@ func randomBar(buckets: Int, seed: Int) -> (BarDistribution, [Double]) {
         var counts = [Int](repeating: 0, count: 20)
         for s in samples { counts[bar.bucket(of: s)] += 1 }
         for c in counts { #expect(abs(c - 500) <= 2) }
+        // The tails: half of each end bucket's samples lie within its width (the half-normal's median).
+        let leftWithin = samples.filter { $0 >= bar.borders[0] && $0 < bar.borders[1] }.count
+        let rightWithin = samples.filter { $0 >= bar.borders[19] && $0 <= bar.borders[20] }.count
+        #expect(abs(leftWithin - 250) <= 1 && abs(rightWithin - 250) <= 1)
+        // Closed form for N(0, 1), K = 20: b₁ = Φ⁻¹(0.05), the tail median is at Φ⁻¹(0.025) = −1.960
+        // (10,000 samples: the 0.025 quantile has standard error ≈ 0.03; tolerance 0.1).
+        expectClose(bar.borders[0], -1.959_964, rtol: 0, atol: 0.1)
+        expectClose(bar.borders[20], 1.959_964, rtol: 0, atol: 0.1)
         #expect(throws: PFNError.self) { try BarDistribution(borders: [0, 1, 1, 2]) }
         #expect(throws: PFNError.self) { try BarDistribution.equalMass(samples: [1, 2, 3], buckets: 10) }
     }
