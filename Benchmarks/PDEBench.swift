@@ -3,7 +3,7 @@ import KernelKit
 
 /// `kernelkit-bench pde [NAME …] [--iterations N] [--components Q] [--kernel gaussian|student-t] [--grid N]
 /// [--max-frequency F] [--margin M] [--equation-weight V] [--boundary-weight T] [--learn-precisions]
-/// [--coarse NC [--fine-cg IT]]`: the GP-HM benchmark table. For each
+/// [--coarse NC [--fine-cg IT]] [--dump-kernels FILE]`: the GP-HM benchmark table. For each
 /// built-in problem (default: all 1-D ones), learn the kernel (L-BFGS-B, exact solve for u at every step)
 /// on the paper's grid and report the FINAL iterate's relative L2 error on the uniform 300-point
 /// (300 × 300) test grid, wall-clock and process CPU seconds, L-BFGS-B iterations, solves (evaluations),
@@ -11,7 +11,8 @@ import KernelKit
 /// heaviest components per axis. `--max-frequency`/`--margin` override the initial frequency range;
 /// `--coarse NC` learns on an NC-point grid instead and then solves once on the paper's grid with the
 /// learned kernels (PCG warm-started from the coarse GP interpolant, at most IT iterations, default 2000),
-/// printing both errors — the coarse-learning experiment of the report.
+/// printing both errors — the coarse-learning experiment of the report. `--dump-kernels FILE` writes the
+/// learned components, one per line: axis, weight, rate, frequency (cycles/unit).
 func benchPDE(_ args: [String]) throws {
     var names: [String] = []
     var iterations = 60, components = 30
@@ -23,6 +24,7 @@ func benchPDE(_ args: [String]) throws {
     var margin = 2.0
     var equationWeight = 1.0, boundaryWeight = 1e6
     var learnPrecisions = false
+    var dump: String? = nil
     var i = 0
     while i < args.count {
         switch args[i] {
@@ -36,6 +38,7 @@ func benchPDE(_ args: [String]) throws {
         case "--equation-weight": equationWeight = Double(args[i + 1]) ?? equationWeight; i += 2
         case "--boundary-weight": boundaryWeight = Double(args[i + 1]) ?? boundaryWeight; i += 2
         case "--learn-precisions": learnPrecisions = true; i += 1
+        case "--dump-kernels": dump = args[i + 1]; i += 2
         case "--fine-cg": fineIterations = Int(args[i + 1]) ?? fineIterations; i += 2
         default: names.append(args[i]); i += 1
         }
@@ -68,6 +71,12 @@ func benchPDE(_ args: [String]) throws {
         print(String(format: "  precisions: boundary %.3e, equation %.3e; stop: %@", fit.weights.boundary, fit.weights.equation, fit.stopReason as NSString))
         for k in fit.kernels {
             print("  comps:", k.components.sorted { $0.weight > $1.weight }.prefix(6).map { String(format: "om=%.2f w=%.2e r=%.2e", 2 * Double.pi * $0.frequency, $0.weight, $0.rate) }.joined(separator: "; "))
+        }
+        if let dump {
+            let lines = fit.kernels.enumerated().flatMap { k, kernel in
+                kernel.components.map { String(format: "%d %.17g %.17g %.17g", k, $0.weight, $0.rate, $0.frequency) }
+            }
+            try (lines.joined(separator: "\n") + "\n").write(toFile: dump, atomically: true, encoding: .utf8)
         }
         if coarse != nil {
             let fine = try p.problem(gridSize: size)

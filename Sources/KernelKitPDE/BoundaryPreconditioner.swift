@@ -4,12 +4,13 @@ import KernelKitLinalg
 /// The 2-D preconditioner M = P₀ + w_bc SᵀS for the collocation normal matrix
 /// H = K⁻¹ + w_eq AᵀA + w_bc SᵀS, with the boundary term kept exactly.
 ///
-/// P₀ = Q diag(p) Qᵀ is the Jacobi approximation of the interior part K⁻¹ + w_eq AᵀA in the eigenbasis
-/// Q = Q₀ ⊗ Q₁ of K (see `GPCollocation.eigenbasisPreconditioner`); the boundary term, which is
-/// diagonal on the grid but dense in that eigenbasis, is added back by the Woodbury identity
+/// P₀ = Q⁻ᵀ diag(p) Q⁻¹, i.e. P₀⁻¹ = Q diag(1/p) Qᵀ, is a Jacobi approximation of the interior part
+/// K⁻¹ + w_eq AᵀA in a per-axis basis Q = Q₀ ⊗ Q₁ (any invertible Qₖ: the prior-orthonormal operator
+/// basis of `OperatorEigenbasisPreconditioner`, or an orthogonal eigenbasis of K); the boundary term,
+/// which is diagonal on the grid but dense in that basis, is added back by the Woodbury identity
 ///   M⁻¹ = P₀⁻¹ − P₀⁻¹Sᵀ (I/w_bc + S P₀⁻¹ Sᵀ)⁻¹ S P₀⁻¹,
 /// S the n_b × N boundary selection in GP-HM order (corners twice, which the identity allows).
-/// The capacitance matrix S P₀⁻¹ Sᵀ is assembled edge pair by edge pair from the per-axis factors —
+/// The capacitance matrix S P₀⁻¹ Sᵀ is assembled edge pair by edge pair (`edgeCapacitance`) from the per-axis factors —
 /// e.g. between the edges x = a and x = b it is Q₁ diag(c) Q₁ᵀ with c_{j₁} = Σ_{j₀} Q₀[a,j₀]Q₀[b,j₀]/p_{j₀j₁} —
 /// in O(n³) per block instead of n_b applications of P₀⁻¹.
 /// Why: with a learned (narrow-band) kernel, K⁻¹ reaches 1/ε² on modes outside the kernel's band and the
@@ -28,47 +29,9 @@ struct BoundaryCorrectedPreconditioner {
     init(eigenvectors q: [Matrix], interiorDiagonal p: [Double], shape: [Int], boundaryIndices: [Int],
          boundaryWeight: Double) throws {
         precondition(shape.count == 2, "BoundaryCorrectedPreconditioner is for 2-D grids")
-        let (n0, n1) = (shape[0], shape[1])
-        let x = q[0], y = q[1]
         let inverse = p.map { 1 / $0 }
-        let pinv = Matrix(rows: n0, columns: n1) { j0, j1 in inverse[j0 * n1 + j1] }
-        func row(_ m: Matrix, _ i: Int) -> [Double] { (0..<m.columns).map { m[i, $0] } }
-        func scaledColumns(_ m: Matrix, _ s: [Double]) -> Matrix { Matrix(rows: m.rows, columns: m.columns) { i, j in m[i, j] * s[j] } }
-        let ends0 = [0, n0 - 1], ends1 = [0, n1 - 1]
-        let sizes = [n1, n1, n0, n0], offsets = [0, n1, 2 * n1, 2 * n1 + n0]
-        let nb = 2 * (n0 + n1)
-        precondition(boundaryIndices.count == nb, "BoundaryCorrectedPreconditioner: boundary order of a 2-D grid expected")
-        var c = Matrix(rows: nb, columns: nb)
-        func place(_ block: Matrix, _ bi: Int, _ bj: Int) {
-            for j in 0..<sizes[bj] {
-                for i in 0..<sizes[bi] {
-                    c[offsets[bi] + i, offsets[bj] + j] = block[i, j]
-                    c[offsets[bj] + j, offsets[bi] + i] = block[i, j]
-                }
-            }
-        }
-        for (ai, a) in ends0.enumerated() {
-            for (bi, b) in ends0.enumerated() where bi >= ai {
-                let xa = row(x, a), xb = row(x, b)
-                let weights = BLAS.matvec(pinv, Vector((0..<n0).map { xa[$0] * xb[$0] }), .transpose).elements
-                place(BLAS.matmul(scaledColumns(y, weights), y, .none, .transpose), ai, bi)
-            }
-        }
-        for (ai, a) in ends1.enumerated() {
-            for (bi, b) in ends1.enumerated() where bi >= ai {
-                let ya = row(y, a), yb = row(y, b)
-                let weights = BLAS.matvec(pinv, Vector((0..<n1).map { ya[$0] * yb[$0] })).elements
-                place(BLAS.matmul(scaledColumns(x, weights), x, .none, .transpose), 2 + ai, 2 + bi)
-            }
-        }
-        for (ai, a) in ends0.enumerated() {
-            let xa = row(x, a)
-            let w = Matrix(rows: n0, columns: n1) { j0, j1 in pinv[j0, j1] * xa[j0] }
-            let xw = BLAS.matmul(x, w)
-            for (bi, b) in ends1.enumerated() {
-                place(BLAS.matmul(scaledColumns(y, row(y, b)), xw, .none, .transpose), ai, 2 + bi)
-            }
-        }
+        precondition(boundaryIndices.count == 2 * (shape[0] + shape[1]), "BoundaryCorrectedPreconditioner: boundary order of a 2-D grid expected")
+        let c = edgeCapacitance(bases: q, diagonal: inverse, shape: shape)
         woodbury = try BoundaryWoodbury(interiorCapacitance: c, boundaryWeight: boundaryWeight, boundaryIndices: boundaryIndices)
         eigenvectors = q
         inverseInterior = inverse
@@ -122,4 +85,52 @@ struct BoundaryWoodbury {
         for i in 0..<z.count { z[i] -= correction[i] }
         return z
     }
+}
+
+/// S (X ⊗ Y) diag(v) (X ⊗ Y)ᵀ Sᵀ for square per-axis bases X (n₀ × n₀), Y (n₁ × n₁) and v over the
+/// mode grid (C order, n₀n₁ entries, zeros allowed), S the boundary selection of a 2-D grid in
+/// `TensorGrid.boundaryIndices` order (edges x = x₀, x = x_end, y = y₀, y = y_end; corners twice).
+/// Assembled edge pair by edge pair — e.g. between the edges x = a and x = b it is Y diag(c) Yᵀ with
+/// c_{j₁} = Σ_{j₀} X[a,j₀]X[b,j₀]v_{j₀j₁} — in O(n³) per block instead of n_b applications of the operator.
+func edgeCapacitance(bases q: [Matrix], diagonal v: [Double], shape: [Int]) -> Matrix {
+    let (n0, n1) = (shape[0], shape[1])
+    let x = q[0], y = q[1]
+    let pinv = Matrix(rows: n0, columns: n1) { j0, j1 in v[j0 * n1 + j1] }
+    func row(_ m: Matrix, _ i: Int) -> [Double] { (0..<m.columns).map { m[i, $0] } }
+    func scaledColumns(_ m: Matrix, _ s: [Double]) -> Matrix { Matrix(rows: m.rows, columns: m.columns) { i, j in m[i, j] * s[j] } }
+    let ends0 = [0, n0 - 1], ends1 = [0, n1 - 1]
+    let sizes = [n1, n1, n0, n0], offsets = [0, n1, 2 * n1, 2 * n1 + n0]
+    let nb = 2 * (n0 + n1)
+    var c = Matrix(rows: nb, columns: nb)
+    func place(_ block: Matrix, _ bi: Int, _ bj: Int) {
+        for j in 0..<sizes[bj] {
+            for i in 0..<sizes[bi] {
+                c[offsets[bi] + i, offsets[bj] + j] = block[i, j]
+                c[offsets[bj] + j, offsets[bi] + i] = block[i, j]
+            }
+        }
+    }
+    for (ai, a) in ends0.enumerated() {
+        for (bi, b) in ends0.enumerated() where bi >= ai {
+            let xa = row(x, a), xb = row(x, b)
+            let weights = BLAS.matvec(pinv, Vector((0..<n0).map { xa[$0] * xb[$0] }), .transpose).elements
+            place(BLAS.matmul(scaledColumns(y, weights), y, .none, .transpose), ai, bi)
+        }
+    }
+    for (ai, a) in ends1.enumerated() {
+        for (bi, b) in ends1.enumerated() where bi >= ai {
+            let ya = row(y, a), yb = row(y, b)
+            let weights = BLAS.matvec(pinv, Vector((0..<n1).map { ya[$0] * yb[$0] })).elements
+            place(BLAS.matmul(scaledColumns(x, weights), x, .none, .transpose), 2 + ai, 2 + bi)
+        }
+    }
+    for (ai, a) in ends0.enumerated() {
+        let xa = row(x, a)
+        let w = Matrix(rows: n0, columns: n1) { j0, j1 in pinv[j0, j1] * xa[j0] }
+        let xw = BLAS.matmul(x, w)
+        for (bi, b) in ends1.enumerated() {
+            place(BLAS.matmul(scaledColumns(y, row(y, b)), xw, .none, .transpose), ai, 2 + bi)
+        }
+    }
+    return c
 }

@@ -329,20 +329,27 @@ public struct GPCollocation: Sendable {
             return (chol.solve(Vector(rhs)).elements, 0)
         }
         let product = { (v: Vector) in Vector(applyNormalMatrix(op, diagonal: diagonal, weights: weights, v.elements)) }
-        // First the operator preconditioner (2-D, second derivatives only), on a small budget: it is exact
-        // for the dominant w_eq AᵀA + w_bc SᵀS part, but its approximation of K⁻¹ degrades when the kernel
-        // leaves grid frequencies out of its band; then the eigenbasis-Jacobi preconditioner from the
-        // initial guess (restarting from the stagnated iterate cost more: 1,944 against 1,462 iterations, sincos 150²).
+        // 2-D: first the operator preconditioner (second derivatives only), on a small budget: it is exact
+        // for the dominant w_eq AᵀA + w_bc SᵀS part, but its diagonal approximation of K⁻¹ holds only for
+        // kernels whose band reaches the Nyquist frequency; then the Jacobi preconditioner (in 2-D in the
+        // operator-adapted basis of `OperatorEigenbasisPreconditioner`) from the initial guess (restarting
+        // from a stagnated iterate cost more: 1,944 against 1,462 iterations, sincos 150²).
         var spentIterations = 0
-        if axes.count == 2 && op.firstOrder.allSatisfy({ $0 == 0 }),
-           let operatorPreconditioner = try? OperatorPreconditioner(
-               axes: axes, secondOrder: op.secondOrder, meanDiagonal: diagonal.reduce(0, +) / Double(n),
-               weights: weights, boundaryIndices: boundaryIndices) {
-            let budget = min(maxIterations, Self.operatorPreconditionerBudget)
-            if let result = try? ConjugateGradient.solve(
+        if axes.count == 2 {
+            let meanDiagonal = diagonal.reduce(0, +) / Double(n)
+            let first: ((Vector) -> Vector)?
+            if op.firstOrder.allSatisfy({ $0 == 0 }),
+               let operatorPreconditioner = try? OperatorPreconditioner(
+                axes: axes, secondOrder: op.secondOrder, meanDiagonal: meanDiagonal,
+                weights: weights, boundaryIndices: boundaryIndices) {
+                first = { Vector(operatorPreconditioner.apply($0.elements)) }
+            } else {
+                first = nil
+            }
+            if let first, let result = try? ConjugateGradient.solve(
                 Vector(rhs), initialGuess: initialGuess.map(Vector.init), relativeTolerance: tolerance,
-                maxIterations: budget, onNonConvergence: .returnLastIterate,
-                preconditioner: { Vector(operatorPreconditioner.apply($0.elements)) }, matrixVectorProduct: product) {
+                maxIterations: min(maxIterations, Self.operatorPreconditionerBudget), onNonConvergence: .returnLastIterate,
+                preconditioner: first, matrixVectorProduct: product) {
                 if result.converged { return (result.solution.elements, result.iterations) }
                 spentIterations = result.iterations
             }
@@ -360,10 +367,11 @@ public struct GPCollocation: Sendable {
         return (result.solution.elements, result.iterations + spentIterations)
     }
 
-    /// CG iterations allowed with `OperatorPreconditioner` before falling back to the eigenbasis-Jacobi
-    /// preconditioner. Where it applies it converges in 1–10 iterations (poisson2d-sin100, 400², initial
-    /// kernel: 1 iteration against > 10 minutes of Jacobi-preconditioned CG).
-    static let operatorPreconditionerBudget = 50
+    /// CG iterations allowed with `OperatorPreconditioner` before falling back to the operator-eigenbasis
+    /// Jacobi preconditioner. Where it applies it converges in 1–12 iterations (poisson2d-sin100, 400²,
+    /// initial kernel: 1 iteration); on learned kernels where it does not, it stagnates, and the budget
+    /// bounds the waste.
+    static let operatorPreconditionerBudget = 20
 
     /// The dense normal matrix H = K⁻¹ + w_eq AᵀA + w_bc SᵀS (N × N), assembled from the structure
     /// instead of a product of dense N × N matrices: K⁻¹ = ⊗Kₖ⁻¹ entrywise (symmetrised), and AᵀA as the
@@ -435,12 +443,19 @@ public struct GPCollocation: Sendable {
 
     /// The Jacobi preconditioner in the eigenbasis Q = ⊗Qₖ of K: r ↦ Q P⁻¹ Qᵀ r with P the diagonal
     /// of Qᵀ(K⁻¹ + w_bc SᵀS + w_eq AᵀA)Q, exact except that a varying diagonal term of A is replaced by
-    /// its mean; in 2-D the boundary term is instead kept exactly (`BoundaryCorrectedPreconditioner`).
+    /// its mean. In 2-D the operator-adapted basis of `OperatorEigenbasisPreconditioner` replaces Q and the
+    /// boundary term is kept exactly (`BoundaryCorrectedPreconditioner`).
     /// P's diagonal:  1/λ + w_bc Σ_r m_r Q²_{r,·} + w_eq [Σₖ aₖ² ηₖ + Σ_{k≠l} aₖ aₗ γₖ γₗ + 2 c̄ Σ aₖ γₖ + c̄²
     /// + Σ bₖ² δₖ], with γₖ = diag(QₖᵀD₂,ₖQₖ), ηₖ = diag(QₖᵀD₂,ₖᵀD₂,ₖQₖ), δₖ = diag(QₖᵀD₁,ₖᵀD₁,ₖQₖ).
     func eigenbasisPreconditioner(_ op: DifferentialOperator, diagonal: [Double],
                                   weights: CollocationWeights) throws -> ([Double]) -> [Double] {
         let shape = grid.shape, n = grid.count, d = axes.count
+        let cBar = diagonal.reduce(0, +) / Double(n)
+        if d == 2 {
+            let corrected = try OperatorEigenbasisPreconditioner.make(axes: axes, operator: op, meanDiagonal: cBar, weights: weights,
+                                                                     boundaryIndices: boundaryIndices)
+            return { corrected.apply($0) }
+        }
         let eigen: [SymmetricEigen]
         do { eigen = try axes.map { try SymmetricEigen($0.gram) } } catch {
             throw PDEError.solverFailed("eigendecomposition of a grid axis' kernel matrix failed: \(error)")
@@ -453,7 +468,6 @@ public struct GPCollocation: Sendable {
         let gamma = (0..<d).map { diagonalOf(axes[$0].secondDerivative, q[$0]) }
         let eta = (0..<d).map { diagonalOf(BLAS.matmul(axes[$0].secondDerivative, axes[$0].secondDerivative, .transpose, .none), q[$0]) }
         let delta = (0..<d).map { diagonalOf(BLAS.matmul(axes[$0].firstDerivative, axes[$0].firstDerivative, .transpose, .none), q[$0]) }
-        let cBar = diagonal.reduce(0, +) / Double(n)
         // Boundary term: (⊗ Qₖ∘Qₖ)ᵀ m.
         var boundary = boundaryMultiplicity
         for k in 0..<d { boundary = modeProduct(q[k].map { $0 * $0 }, axis: k, shape: shape, boundary, transpose: true) }
@@ -469,11 +483,6 @@ public struct GPCollocation: Sendable {
             }
             eq += (sumA + cBar) * (sumA + cBar)
             p[r] = 1 / lambda + weights.equation * eq
-        }
-        if d == 2 {
-            let corrected = try BoundaryCorrectedPreconditioner(eigenvectors: q, interiorDiagonal: p, shape: shape,
-                                                                boundaryIndices: boundaryIndices, boundaryWeight: weights.boundary)
-            return { corrected.apply($0) }
         }
         for r in 0..<n { p[r] += weights.boundary * boundary[r] }
         return { r in
