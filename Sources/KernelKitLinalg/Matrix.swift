@@ -217,6 +217,22 @@ public struct Matrix: Sendable, Equatable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Replace A by its symmetric part (A + Aᵀ)/2: for a matrix that is symmetric in exact arithmetic
+    /// but was formed by products that round differently in the two triangles. O(n²).
+    public mutating func symmetrizeByAveraging() {
+        precondition(isSquare)
+        let n = rows
+        storage.withUnsafeMutableBufferPointer { a in
+            for j in 0..<n {
+                for i in 0..<j {
+                    let mean = 0.5 * (a[i + j * n] + a[j + i * n])
+                    a[i + j * n] = mean
+                    a[j + i * n] = mean
+                }
+            }
+        }
+    }
+
     /// Copy the upper triangle onto the lower one. O(n²).
     public mutating func symmetrizeFromUpper() {
         precondition(isSquare)

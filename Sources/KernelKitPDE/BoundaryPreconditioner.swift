@@ -65,10 +65,8 @@ struct BoundaryWoodbury {
         let nb = boundaryIndices.count
         precondition(interiorCapacitance.rows == nb && interiorCapacitance.columns == nb, "BoundaryWoodbury: n_b × n_b capacitance expected")
         var c = interiorCapacitance
-        for j in 0..<nb {
-            for i in 0..<j { let s = 0.5 * (c[i, j] + c[j, i]); c[i, j] = s; c[j, i] = s }
-            c[j, j] += 1 / boundaryWeight
-        }
+        c.symmetrizeByAveraging()
+        for j in 0..<nb { c[j, j] += 1 / boundaryWeight }
         do { capacitance = try Cholesky(c, jitter: .none) } catch {
             throw PDEError.solverFailed("the boundary capacitance matrix of the preconditioner is not positive definite (\(error))")
         }

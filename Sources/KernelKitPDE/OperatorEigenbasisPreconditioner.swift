@@ -46,13 +46,10 @@ enum OperatorEigenbasisPreconditioner {
             do {
                 // K = QΛQᵀ, F = K^{1/2}; with z = Fy the pencil becomes F(DᵀD + σI)F y = θ y, i.e.
                 // (DF)ᵀ(DF) + σK, symmetric; Z = FY then satisfies ZᵀK⁻¹Z = I.
-                let kEigen = try SymmetricEigen(axis.gram)
-                let q = kEigen.eigenvectors
-                let root = kEigen.eigenvalues.elements.map { max($0, 0).squareRoot() }
-                let f = BLAS.matmul(Matrix(rows: n, columns: n) { i, j in q[i, j] * root[j] }, q, .none, .transpose)
+                let f = try SymmetricEigen(axis.gram).matrixFunction { max($0, 0).squareRoot() }
                 let df = BLAS.matmul(d, f)
                 var pencil = BLAS.matmul(df, df, .transpose, .none) + shift * axis.gram
-                for j in 0..<n { for i in 0..<j { let s = 0.5 * (pencil[i, j] + pencil[j, i]); pencil[i, j] = s; pencil[j, i] = s } }
+                pencil.symmetrizeByAveraging()
                 let z = BLAS.matmul(f, try SymmetricEigen(pencil).eigenvectors)
                 let dz = BLAS.matmul(d, z)
                 bases.append(z)

@@ -47,13 +47,11 @@ struct OperatorPreconditioner {
                 // The symmetric square root F = K^{1/2} = Q diag(√λ) Qᵀ, so that G = PᵀP = WᵀKW is nearly
                 // diagonal for a stationary kernel (with a Cholesky factor, LᵀL is not).
                 let kEigen = try SymmetricEigen(axis.gram)
-                let q = kEigen.eigenvectors
-                let n = q.rows
-                let sqrtLambda = kEigen.eigenvalues.elements.map { max($0, 0).squareRoot() }
-                let root = BLAS.matmul(Matrix(rows: n, columns: n) { i, j in q[i, j] * sqrtLambda[j] }, q, .none, .transpose)
-                let inverseRoot = BLAS.matmul(Matrix(rows: n, columns: n) { i, j in q[i, j] / sqrtLambda[j] }, q, .none, .transpose)
+                let n = axis.grid.count
+                let root = try kEigen.matrixFunction { max($0, 0).squareRoot() }
+                let inverseRoot = try kEigen.matrixFunction { 1 / max($0, 0).squareRoot() }
                 var c = BLAS.matmul(inverseRoot, BLAS.matmul(axis.secondDerivativeCovariance, inverseRoot))  // F⁻¹K″F⁻¹
-                for j in 0..<n { for i in 0..<j { let s = 0.5 * (c[i, j] + c[j, i]); c[i, j] = s; c[j, i] = s } }
+                c.symmetrizeByAveraging()
                 let eigen = try SymmetricEigen(c)
                 let w = eigen.eigenvectors
                 let p = BLAS.matmul(root, w)

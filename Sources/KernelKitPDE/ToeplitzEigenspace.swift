@@ -68,13 +68,7 @@ struct ToeplitzEigenspace: Sendable {
             image.storage.replaceSubrange(j * n..<(j + 1) * n, with: applyKernel(Array(range.storage[j * n..<(j + 1) * n])))
         }
         var projected = BLAS.matmul(range, image, .transpose)
-        for i in 0..<r {
-            for j in 0..<i {
-                let mean = 0.5 * (projected[i, j] + projected[j, i])
-                projected[i, j] = mean
-                projected[j, i] = mean
-            }
-        }
+        projected.symmetrizeByAveraging()
         let eigen: SymmetricEigen
         do { eigen = try SymmetricEigen(projected) } catch {
             throw PDEError.solverFailed("the Rayleigh–Ritz eigenproblem of the kernel's range failed: \(error)")

@@ -22,4 +22,17 @@ struct MatrixReductionTests {
             expectClose(sums, expected.elements, rtol: 0, atol: 1e-14 * scale)
         }
     }
+
+    @Test("symmetrizeByAveraging gives (A + Aᵀ)/2 exactly (entrywise, one rounding)")
+    func symmetrizeByAveraging() async {
+        await propertyCheck(input: Gen.int(in: 0...12), Gen.int(in: 0...1000)) { n, seed in
+            var rng = TestRNG(seed: UInt64(seed))
+            let a = randomGaussianMatrix(rows: n, columns: n, using: &rng)
+            var s = a
+            s.symmetrizeByAveraging()
+            for j in 0..<n {
+                for i in 0..<n { #expect(s[i, j] == 0.5 * (a[i, j] + a[j, i])) }
+            }
+        }
+    }
 }
