@@ -112,6 +112,6 @@ let package = Package(
 
         // MARK: Benchmarks (not part of `swift test`; run `swift run -c release kernelkit-bench`)
         .executableTarget(name: "kernelkit-bench", dependencies: ["KernelKit"], path: "Benchmarks",
-                          exclude: ["README.md", "anchors", "run.sh", "ntk.sh"]),
+                          exclude: ["README.md", "anchors", "run.sh", "ntk.sh", "pde-heldout.sh"]),
     ]
 )

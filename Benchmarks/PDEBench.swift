@@ -1,7 +1,7 @@
 import Foundation
 import KernelKit
 
-/// `kernelkit-bench pde [NAME …] [--iterations N] [--components Q] [--kernel gaussian|student-t] [--grid N]
+/// `kernelkit-bench pde [NAME …] [--iterations N (default: KernelLearning.defaultIterations)] [--components Q] [--kernel gaussian|student-t] [--grid N]
 /// [--max-frequency F] [--margin M] [--equation-weight V] [--boundary-weight T] [--learn-precisions]
 /// [--coarse NC [--fine-cg IT]] [--dump-kernels FILE]`: the GP-HM benchmark table. For each
 /// built-in problem (default: all 1-D ones), learn the kernel (L-BFGS-B, exact solve for u at every step)
@@ -15,26 +15,26 @@ import KernelKit
 /// learned components, one per line: axis, weight, rate, frequency (cycles/unit).
 func benchPDE(_ args: [String]) throws {
     var names: [String] = []
-    var iterations = 60, components = 30
+    var iterations: Int? = nil, components = 30
     var family = SpectralFamily.gaussian
     var grid: Int? = nil
     var coarse: Int? = nil
     var maxFrequency: Double? = nil
     var fineIterations = 2000
-    var margin = 2.0
+    var margin: Double? = nil
     var equationWeight = 1.0, boundaryWeight = 1e6
     var learnPrecisions = false
     var dump: String? = nil
     var i = 0
     while i < args.count {
         switch args[i] {
-        case "--iterations": iterations = Int(args[i + 1]) ?? iterations; i += 2
+        case "--iterations": iterations = Int(args[i + 1]); i += 2
         case "--components": components = Int(args[i + 1]) ?? components; i += 2
         case "--kernel": family = args[i + 1] == "student-t" ? .studentT : .gaussian; i += 2
         case "--grid": grid = Int(args[i + 1]); i += 2
         case "--coarse": coarse = Int(args[i + 1]); i += 2
         case "--max-frequency": maxFrequency = Double(args[i + 1]); i += 2
-        case "--margin": margin = Double(args[i + 1]) ?? margin; i += 2
+        case "--margin": margin = Double(args[i + 1]); i += 2
         case "--equation-weight": equationWeight = Double(args[i + 1]) ?? equationWeight; i += 2
         case "--boundary-weight": boundaryWeight = Double(args[i + 1]) ?? boundaryWeight; i += 2
         case "--learn-precisions": learnPrecisions = true; i += 1

@@ -5,7 +5,7 @@ extension KernelLearning {
     /// The highest frequency (cycles per unit) per axis at which the problem's data — the source term f
     /// and the boundary values g, never an exact solution — carry significant power; the default
     /// maximum initial frequency of kernel learning is `margin` times it, capped at the axis' Nyquist
-    /// frequency.
+    /// frequency (at `fixedKernelNyquistFraction` of it for a kernel held fixed).
     ///
     /// Per axis k, every fibre of f along k (and every fibre along k lying wholly on the boundary, e.g.
     /// the y = const edges for the x axis in 2-D) is detrended (its endpoint chord removed, which takes

@@ -8,16 +8,20 @@ public struct KernelLearningOptions: Sendable {
     /// The spectral family of every component.
     public var family: SpectralFamily
     /// The largest initial frequency per axis in cycles per unit; the Q frequencies start evenly spaced
-    /// on [0, max]. nil: `frequencyMargin` × `KernelLearning.dataFrequencyBound` (the highest frequency
-    /// with power in the source term and boundary values), at least two cycles over the domain and at
-    /// most the axis' Nyquist frequency 1/(2h).
+    /// on [0, max]. nil, kernel learned: `frequencyMargin` (2) × `KernelLearning.dataFrequencyBound` B
+    /// (the highest frequency with power in the source term and boundary values), at least two cycles
+    /// over the domain (2/L) and at most the axis' Nyquist frequency 1/(2h). nil, kernel held fixed
+    /// (iterations 0): `frequencyMargin` (2.5) × (B − 4/L), B less its window's main-lobe half-width,
+    /// at least 2/L and at most `KernelLearning.fixedKernelNyquistFraction` (0.75) × Nyquist.
     public var maxFrequency: [Double]?
     /// The factor between the data's highest frequency and the default maximum initial frequency (≥ 1).
-    public var frequencyMargin: Double
+    /// nil: 2 when the kernel is learned, `KernelLearning.fixedKernelFrequencyMargin` when it is fixed.
+    public var frequencyMargin: Double?
     /// Initial boundary and equation precisions τ, v (GP-HM: w_bc, w_eq).
     public var initialWeights: CollocationWeights
-    /// L-BFGS-B iterations (outer, over the kernel parameters and log τ, log v).
-    public var iterations: Int
+    /// L-BFGS-B iterations (outer, over the kernel parameters and log τ, log v); 0 solves once with the
+    /// initial kernel. nil: `KernelLearning.defaultIterations(dimension:)` (60 in 1-D, 0 in 2-D and 3-D).
+    public var iterations: Int?
     /// Diagonal jitter ε of each axis' kernel matrix.
     public var jitter: Double
     /// How the inner solves for u are done.
@@ -29,13 +33,14 @@ public struct KernelLearningOptions: Sendable {
     public var learnPrecisions: Bool
 
     /// Defaults: Q = 30 Gaussian-spectrum components, frequencies up to twice the data's highest
-    /// frequency (`KernelLearning.dataFrequencyBound`), τ = 1e6, v = 1 (held fixed),
-    /// 60 iterations, jitter 1e-6, automatic (dense in 1-D and on small grids, Kronecker CG otherwise).
+    /// frequency (`KernelLearning.dataFrequencyBound`), τ = 1e6, v = 1 (held fixed), 60 iterations in
+    /// 1-D and none in 2-D/3-D, jitter 1e-6, automatic (dense in 1-D and on small grids, Kronecker CG
+    /// otherwise).
     public init(components: Int = 30, family: SpectralFamily = .gaussian, maxFrequency: [Double]? = nil,
                 initialWeights: CollocationWeights = CollocationWeights(boundary: 1e6, equation: 1),
-                iterations: Int = 60, jitter: Double = 1e-6, method: LinearSolveMethod = .automatic,
-                learnPrecisions: Bool = false, frequencyMargin: Double = 2) {
-        precondition(components >= 1 && iterations >= 0 && jitter > 0, "KernelLearningOptions: components ≥ 1, iterations ≥ 0, jitter > 0")
+                iterations: Int? = nil, jitter: Double = 1e-6, method: LinearSolveMethod = .automatic,
+                learnPrecisions: Bool = false, frequencyMargin: Double? = nil) {
+        precondition(components >= 1 && (iterations ?? 0) >= 0 && jitter > 0, "KernelLearningOptions: components ≥ 1, iterations ≥ 0, jitter > 0")
         self.components = components
         self.family = family
         self.maxFrequency = maxFrequency
@@ -44,7 +49,7 @@ public struct KernelLearningOptions: Sendable {
         self.jitter = jitter
         self.method = method
         self.learnPrecisions = learnPrecisions
-        precondition(frequencyMargin >= 1, "KernelLearningOptions: frequencyMargin ≥ 1")
+        precondition((frequencyMargin ?? 1) >= 1, "KernelLearningOptions: frequencyMargin ≥ 1")
         self.frequencyMargin = frequencyMargin
     }
 }
@@ -91,14 +96,51 @@ public struct LearnedKernelSolution: Sendable {
 /// set by the data (twice the highest frequency with power in f and g, `dataFrequencyBound`) rather
 /// than by the grid, so that a fine grid does not put most components far above the content.
 public enum KernelLearning {
+    /// The default number of L-BFGS-B iterations on a d-dimensional grid: 60 in 1-D; 0 in 2-D and 3-D,
+    /// i.e. the paper's initial kernel (evenly spaced frequencies, equal weights) held fixed and u solved
+    /// exactly once. Why: in 2-D the learning lowers the objective while raising the error, so the
+    /// objective does not rank kernels there (measured, relative L2 of the final iterate after 60
+    /// iterations vs the fixed initial kernel: poisson2d-sincos 200² 3.6e-2 vs 8.7e-4, poisson2d-sin100
+    /// 400² 0.95 vs 3.5e-5; held-out Poisson problems sin(2πx) + cos(3πy) on 64², sin(40x) sin(15y) on
+    /// 150², a Gaussian bump + 0.1 sin(50x) on 120²: 8.4e-4, 0.83, 9.4e-4 vs 1.2e-4, 1.4e-4, 1.0e-4;
+    /// advection-beta200 200² is the exception, 1.6e-4 vs 3.7e-4). Capping the weights or the length
+    /// scales slowed the collapse but did not stop it (sincos 1.2e-3 at best). In 1-D the learning is
+    /// what makes the solutions accurate (poisson1d-sin100: 1.9e-5 learned, 4.1e-3 fixed).
+    public static func defaultIterations(dimension: Int) -> Int { dimension == 1 ? 60 : 0 }
+
+    /// The ceiling of the default maximum initial frequency, as a fraction of the axis' Nyquist
+    /// frequency, when the kernel is held fixed. Components at Nyquist are barely resolved by the grid
+    /// and spoil the derivative operators K″K⁻¹ when nothing prunes them (initial kernel, relative L2
+    /// error with the range ending at Nyquist vs at 0.75 Nyquist: poisson2d-sin100 5.7e-2 vs 3.5e-5,
+    /// poisson1d-sin100 11.7 vs 4.1e-3). The learning needs the full range: the same ceiling made three
+    /// 1-D learned solutions fail (poisson1d-xsin200 1.8e-2, poisson1d-sin500 5.4e-3,
+    /// allencahn1d-sincos 6.4), so with learning the ceiling stays at Nyquist.
+    public static let fixedKernelNyquistFraction = 0.75
+
+    /// The default factor between the content frequency (data bound less the window's main lobe) and the
+    /// maximum initial frequency of a fixed kernel. Chosen on poisson2d-sincos, whose error swings with
+    /// the range (max 7.5, 8.2, 8.8, 9.5, 10.3 cycles/unit: 1.8e-3, 1.1e-3, 8.9e-4, 8.9e-5, 8.7e-4;
+    /// margin 2 gives 8.2, margin 2.5 10.3), then checked on four 2-D Poisson problems not used to
+    /// choose it (smooth, product, bump + oscillation, oblique plane wave: 6e-5 … 2.3e-4 with margin 2
+    /// or 2.5).
+    public static let fixedKernelFrequencyMargin = 2.5
+
     /// Learn the kernels and the solution of `problem`.
     /// - Throws: `PDEError.invalidProblem` for a maximum frequency above the grid's Nyquist frequency
     ///   (the grid is too coarse for it); `PDEError.solverFailed` when no solve succeeds at the start.
     public static func fit(_ problem: PDEProblem, options: KernelLearningOptions = KernelLearningOptions()) throws -> LearnedKernelSolution {
         let grid = problem.grid
         let d = grid.dimension, q = options.components
+        let iterations = options.iterations ?? defaultIterations(dimension: d)
+        let fixed = iterations == 0
+        let ceiling = fixed ? fixedKernelNyquistFraction : 1
+        let margin = options.frequencyMargin ?? (fixed ? fixedKernelFrequencyMargin : 2)
         let maxFrequency = options.maxFrequency ?? zip(dataFrequencyBound(problem), grid.axes).map { bound, axis in
-            min(axis.nyquistFrequency, max(options.frequencyMargin * bound, 2 / (axis.upper - axis.lower)))
+            let length = axis.upper - axis.lower
+            // A fixed kernel spans the content tightly: the bound less its window's main-lobe
+            // half-width 4/L (see `dataFrequencyBound`), which on a coarse grid is most of the bound.
+            let content = fixed ? max(0, bound - 4 / length) : bound
+            return min(ceiling * axis.nyquistFrequency, max(margin * content, 2 / length))
         }
         guard maxFrequency.count == d else {
             throw PDEError.invalidProblem("give one maximum frequency per dimension (\(d)), got \(maxFrequency.count)")
@@ -175,7 +217,7 @@ public enum KernelLearning {
         guard initial.value.isFinite else {
             throw PDEError.solverFailed("the collocation solve failed at the initial kernel; try a larger jitter or fewer components")
         }
-        let optimizer = LBFGS(memory: 20, maxIterations: options.iterations, gradientTolerance: 1e-8, relativeValueTolerance: 1e-13)
+        let optimizer = LBFGS(memory: 20, maxIterations: iterations, gradientTolerance: 1e-8, relativeValueTolerance: 1e-13)
         let result: OptimizationResult
         do {
             result = try optimizer.minimize(from: theta, lower: lower, upper: upper, evaluate)

@@ -44,10 +44,10 @@ struct FitPDECommand: ParsableCommand {
     @Option(name: .customLong("test-grid"), help: "Test-grid points per dimension for the error and --out.")
     var testGrid: Int = 300
 
-    @Option(help: "L-BFGS-B iterations over the kernel parameters.")
-    var iterations: Int = 60
+    @Option(help: "L-BFGS-B iterations over the kernel parameters (default: 60 in 1-D; 0 in 2-D, where the paper's initial kernel is held fixed because learning was measured to make 2-D solutions worse).")
+    var iterations: Int?
 
-    @Option(name: .customLong("max-frequency"), help: "Largest initial frequency in cycles/unit (default: twice the highest frequency with power in the source and boundary data, at most the grid's Nyquist frequency).")
+    @Option(name: .customLong("max-frequency"), help: "Largest initial frequency in cycles/unit (default: twice the highest frequency with power in the source and boundary data, at most the grid's Nyquist frequency; at most 0.75 of it when the kernel is held fixed).")
     var maxFrequency: Double?
 
     @Option(name: .customLong("boundary-weight"), help: "Boundary precision tau (w_bc).")
@@ -83,7 +83,7 @@ struct FitPDECommand: ParsableCommand {
         if let learnGrid, learnGrid < 4 { throw ValidationError("--learn-grid must be at least 4") }
         if components < 1 { throw ValidationError("--components must be at least 1") }
         if testGrid < 2 { throw ValidationError("--test-grid must be at least 2") }
-        if iterations < 0 { throw ValidationError("--iterations must be ≥ 0") }
+        if let iterations, iterations < 0 { throw ValidationError("--iterations must be ≥ 0") }
         if let f = maxFrequency, !(f > 0 && f.isFinite) { throw ValidationError("--max-frequency must be positive") }
         if !(boundaryWeight > 0 && boundaryWeight.isFinite && equationWeight > 0 && equationWeight.isFinite) {
             throw ValidationError("--boundary-weight and --equation-weight must be positive")
@@ -115,6 +115,7 @@ struct FitPDECommand: ParsableCommand {
         }
         let family: SpectralFamily = kernel == .gaussian ? .gaussian : .studentT
         let d = pde.grid.dimension
+        let limit = iterations ?? KernelLearning.defaultIterations(dimension: d)
         let options = KernelLearningOptions(
             components: components, family: family, maxFrequency: maxFrequency.map { Array(repeating: $0, count: d) },
             initialWeights: CollocationWeights(boundary: boundaryWeight, equation: equationWeight), iterations: iterations)
@@ -123,7 +124,7 @@ struct FitPDECommand: ParsableCommand {
         // Fine 1-D grids: learn on a coarse grid, then one exact Toeplitz/FFT solve on the fine grid.
         let fineGrid = d == 1 && (learnGrid != nil || pde.grid.count > 5000)
         let learningProblem = fineGrid ? try coarseProblem(pde, benchmark: benchmark) : pde
-        printStatus("kernelkit: learning \(components) components per dimension on a \(learningProblem.grid.shape.map(String.init).joined(separator: " x ")) grid…")
+        printStatus("kernelkit: \(limit == 0 ? "solving with" : "learning") \(components) components per dimension on a \(learningProblem.grid.shape.map(String.init).joined(separator: " x ")) grid…")
         let start = Date()
         let fit: LearnedKernelSolution
         let u: [Double]
@@ -208,15 +209,24 @@ struct FitPDECommand: ParsableCommand {
         if let fineSolution {
             print("kernel learned on \(learningProblem.grid.count) points; fine-grid solve: \(fineSolution.conjugateGradientIterations) Toeplitz/FFT CG iterations")
         }
-        let status = fit.converged ? "converged"
-            : fit.iterations >= iterations ? "stopped at the iteration limit (--iterations \(iterations))"
-            : "stopped early: \(fit.stopReason)"
-        print("kernel learning (L-BFGS-B): \(fit.iterations) iterations, \(fit.evaluations) exact solves, \(status)")
-        print("objective \(fmt(fit.initialObjective)) -> \(fmt(fit.objective)); \(fmt(seconds, 3)) s")
-        for k in 0..<d {
-            let top = fit.kernels[k].components.sorted { $0.weight > $1.weight }.prefix(surviving[k]).prefix(6)
-            let text = top.map { "omega \(fmt(2 * Double.pi * $0.frequency, 5)) (w \(fmt($0.weight, 3)))" }.joined(separator: ", ")
-            print("dimension \(k + 1): \(surviving[k]) of \(self.components) components survive (weight > 1e-6 max): \(text)")
+        if limit == 0 {
+            print("kernel held fixed at the initial spectral mixture (--iterations 0\(iterations == nil ? ", the default in \(d)-D" : "")): one exact solve")
+            print("objective \(fmt(fit.objective)); \(fmt(seconds, 3)) s")
+            for k in 0..<d {
+                let top = fit.kernels[k].components.map { 2 * Double.pi * $0.frequency }.max() ?? 0
+                print("dimension \(k + 1): \(self.components) components, angular frequencies evenly spaced on [0, \(fmt(top, 5))], equal weights")
+            }
+        } else {
+            let status = fit.converged ? "converged"
+                : fit.iterations >= limit ? "stopped at the iteration limit (--iterations \(limit))"
+                : "stopped early: \(fit.stopReason)"
+            print("kernel learning (L-BFGS-B): \(fit.iterations) iterations, \(fit.evaluations) exact solves, \(status)")
+            print("objective \(fmt(fit.initialObjective)) -> \(fmt(fit.objective)); \(fmt(seconds, 3)) s")
+            for k in 0..<d {
+                let top = fit.kernels[k].components.sorted { $0.weight > $1.weight }.prefix(surviving[k]).prefix(6)
+                let text = top.map { "omega \(fmt(2 * Double.pi * $0.frequency, 5)) (w \(fmt($0.weight, 3)))" }.joined(separator: ", ")
+                print("dimension \(k + 1): \(surviving[k]) of \(self.components) components survive (weight > 1e-6 max): \(text)")
+            }
         }
         if let error { print("relative L2 error on the \(testGrid)\(d == 2 ? "^2" : "") test grid: \(fmt(error, 4))") }
         if let path = output.out { print("solution: \(path)") }
