@@ -77,11 +77,16 @@ public struct AxisOperators: Sendable {
         self.logDeterminant = chol.logDeterminant
     }
 
-    /// The cross-covariance [k(x*ᵢ − xⱼ)] between `points` and this axis' grid, times K⁻¹: the GP
-    /// interpolation matrix (m × n), u(x*) = C u on the grid.
-    public func interpolationMatrix(to points: [Double]) -> Matrix {
-        let x = grid.points
-        let cross = Matrix(rows: points.count, columns: x.count) { i, j in kernel.derivatives(at: points[i] - x[j]).value }
-        return BLAS.matmul(cross, inverseGram)
+    /// The cross-covariance [k(x*ᵢ − xⱼ)] (m × n) between `points` and this axis' grid; times K⁻¹ it is
+    /// the GP interpolation matrix, u(x*) = k(x*, X) K⁻¹ u.
+    public func crossCovariance(to points: [Double]) -> Matrix {
+        let n = grid.count
+        var cross = Matrix(rows: points.count, columns: n)
+        for (i, point) in points.enumerated() {
+            // Lags x*ᵢ − xⱼ = (x*ᵢ − x₀) − j h.
+            let row = kernel.values(start: point - grid.lower, step: -grid.spacing, count: n)
+            for j in 0..<n { cross[i, j] = row[j] }
+        }
+        return cross
     }
 }

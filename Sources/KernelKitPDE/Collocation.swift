@@ -495,13 +495,16 @@ public struct GPCollocation: Sendable {
     }
 
     /// The GP interpolant u(x*) = k(x*, X) K⁻¹ u on another tensor grid (same dimension), by mode
-    /// products with the per-axis interpolation matrices. O(Σ mₖ nₖ N).
+    /// products with the per-axis Kₖ⁻¹ and then the cross-covariances (K⁻¹ first, so that a fine target
+    /// grid costs a product with the mₖ × nₖ cross-covariance, not an mₖ × nₖ × nₖ matrix product).
+    /// O(Σ (nₖ + mₖ) N′) for the intermediate sizes N′.
     public func interpolate(_ u: [Double], to target: TensorGrid) -> [Double] {
         precondition(target.dimension == grid.dimension, "interpolate: dimensions differ")
         var x = u
         var shape = grid.shape
         for k in 0..<axes.count {
-            let c = axes[k].interpolationMatrix(to: target.axes[k].points)
+            x = modeProduct(axes[k].inverseGram, axis: k, shape: shape, x)
+            let c = axes[k].crossCovariance(to: target.axes[k].points)
             x = modeProduct(c, axis: k, shape: shape, x)
             shape[k] = c.rows
         }

@@ -233,7 +233,7 @@ public enum KernelLearning {
             system: system, solution: solution, objective: result.value, initialObjective: initial.value,
             iterations: result.iterations, evaluations: result.evaluations, converged: result.converged)
         learned.totalConjugateGradientIterations = cgIterations
-        learned.stopReason = result.message
+        learned.stopReason = fixed ? "kernel held fixed (0 iterations): one exact solve" : result.message
         return learned
     }
 

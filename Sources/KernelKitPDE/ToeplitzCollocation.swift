@@ -439,8 +439,14 @@ public struct FineGridSolution: Sendable {
     public let learned: LearnedKernelSolution
     /// The fine-grid system with the learned kernel.
     public let collocation: ToeplitzCollocation
-    /// The minimiser on the fine grid with the learned kernel and precisions.
+    /// The minimiser on the fine grid with the learned kernel and precisions (or, when
+    /// `keptCoarseSolution`, the coarse solution interpolated to the fine grid).
     public let solution: ToeplitzCollocationSolution
+    /// True when the fine-grid PCG, started from the coarse solution interpolated to the fine grid,
+    /// ended at a higher objective than that start (the products' error floor, see
+    /// `ToeplitzCollocation`), so the interpolated coarse solution was kept: u is then only as accurate
+    /// as the coarse grid's.
+    public var keptCoarseSolution = false
 
     /// The GP mean at `points` (see `ToeplitzCollocation.predict`).
     public func predict(at points: [Double]) -> [Double] {
@@ -473,12 +479,35 @@ extension ToeplitzCollocation {
         let learned = try KernelLearning.fit(coarse, options: options)
         let collocation = try ToeplitzCollocation(grid: f, kernel: learned.kernels[0],
                                                   jitter: fineGridJitter(options.jitter, kernel: learned.kernels[0]))
-        let solution = try collocation.solve(fine, weights: learned.weights, tolerance: tolerance)
-        return FineGridSolution(learned: learned, collocation: collocation, solution: solution)
+        let (solution, kept) = try collocation.solve(fine, startingFrom: learned, weights: learned.weights, tolerance: tolerance)
+        var result = FineGridSolution(learned: learned, collocation: collocation, solution: solution)
+        result.keptCoarseSolution = kept
+        return result
     }
 }
 
 extension ToeplitzCollocation {
+    /// Minimise the collocation objective on `fine` (this grid) by PCG started from the coarse GP
+    /// solution `coarse` interpolated to this grid; when PCG ends at a higher objective than that start,
+    /// the start is returned instead (`keptStart`, with `converged` false). Why: the products with H
+    /// carry an error floor (see the type's notes), under which PCG can drift to a far worse point
+    /// (poisson1d-sin500, N = 1e5, from a zero start: objective 2.1e8 against 2.9e6 for the interpolated
+    /// coarse solution, relative L2 error 9.2 against 4.4e-4, the excess all in the prior term,
+    /// 2.1e8 against 3.3 for the exact solution). Cost: the solve, the interpolation
+    /// (O(N n Q′) for the coarse grid's n points and Q′ non-negligible components) and one objective.
+    public func solve(_ fine: PDEProblem, startingFrom coarse: LearnedKernelSolution, weights: CollocationWeights,
+                      tolerance: Double = 1e-10) throws -> (solution: ToeplitzCollocationSolution, keptStart: Bool) {
+        let start = coarse.system.interpolate(coarse.solution.values, to: fine.grid)
+        let solution = try solve(fine, weights: weights, tolerance: tolerance, initialGuess: start)
+        let startAlpha = applyInverseGram(start)
+        let startObjective = objective(fine, start, coefficients: startAlpha, weights: weights)
+        guard !(solution.objective <= startObjective) else { return (solution, false) }
+        return (ToeplitzCollocationSolution(values: start, coefficients: startAlpha, objective: startObjective,
+                                            conjugateGradientIterations: solution.conjugateGradientIterations,
+                                            gaussNewtonIterations: solution.gaussNewtonIterations,
+                                            relativeResidual: solution.relativeResidual, converged: false), true)
+    }
+
     /// The fine grid's jitter for a learned kernel: ε·max(1, k(0)), relative to the kernel's variance
     /// k(0) = Σ w_q once that exceeds 1 (see `learnCoarseSolveFine`); for k(0) ≤ 1 the jitter of the
     /// coarse grid where the kernel was learned.

@@ -129,11 +129,15 @@ struct FitPDECommand: ParsableCommand {
         let fit: LearnedKernelSolution
         let u: [Double]
         var fineSolution: ToeplitzCollocationSolution? = nil
+        var keptCoarse = false
         if fineGrid {
             printStatus("kernelkit: then solving on the \(pde.grid.count)-point grid by Toeplitz/FFT conjugate gradients…")
             let result = try ToeplitzCollocation.learnCoarseSolveFine(pde, coarse: learningProblem, options: options)
             (fit, fineSolution) = (result.learned, result.solution)
-            if !result.solution.converged {
+            keptCoarse = result.keptCoarseSolution
+            if result.keptCoarseSolution {
+                FileHandle.standardError.write(Data("kernelkit: warning: the fine-grid solve ended at a higher objective than its start, the coarse solution interpolated to the fine grid (a precision floor of the normal equations on this grid); that interpolated coarse solution is returned, as accurate as the --learn-grid grid's\n".utf8))
+            } else if !result.solution.converged {
                 FileHandle.standardError.write(Data(String(format: "kernelkit: warning: the fine-grid solve stopped at relative residual %.1e, above its tolerance (a precision floor of the normal equations on this grid); the solution may be inaccurate\n", result.solution.relativeResidual).utf8))
             }
             u = result.predict(at: test.axes[0].points)
@@ -199,6 +203,7 @@ struct FitPDECommand: ParsableCommand {
             if let fineSolution {
                 object["cg_iterations"] = fineSolution.conjugateGradientIterations
                 object["fine_solve_converged"] = fineSolution.converged
+                object["kept_coarse_solution"] = keptCoarse
             }
             object["rel_l2_error"] = error.map(jsonNumber) ?? NSNull()
             try printJSON(object)
@@ -207,7 +212,7 @@ struct FitPDECommand: ParsableCommand {
         print("GP-HM solve of \(benchmark.map { "\($0.name): \($0.equationText), u = \($0.solutionText) on \($0.domainText)" } ?? "the user problem")")
         print("grid \(pde.grid.shape.map(String.init).joined(separator: " x ")), \(kernel.rawValue) spectral mixture, Q = \(self.components) per dimension")
         if let fineSolution {
-            print("kernel learned on \(learningProblem.grid.count) points; fine-grid solve: \(fineSolution.conjugateGradientIterations) Toeplitz/FFT CG iterations")
+            print("kernel learned on \(learningProblem.grid.count) points; fine-grid solve: \(fineSolution.conjugateGradientIterations) Toeplitz/FFT CG iterations\(keptCoarse ? " (ended above its start: the interpolated coarse solution is kept)" : "")")
         }
         if limit == 0 {
             print("kernel held fixed at the initial spectral mixture (--iterations 0\(iterations == nil ? ", the default in \(d)-D" : "")): one exact solve")

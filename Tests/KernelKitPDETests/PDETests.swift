@@ -34,6 +34,24 @@ struct SpectralKernelTests {
         }
     }
 
+    /// `values(start:step:count:)` (value only, cosine by rotation, negligible components skipped)
+    /// against `derivatives(at:).value`, with a third component of weight e⁻³⁰ (a pruned one) added, over
+    /// 300 lags (so the rotation runs 63 steps between re-anchorings): agreement to 1e-13 relative to k(0).
+    @Test("values(start:step:count:) equals derivatives(at:).value (both families, with a pruned component)")
+    func valuesMatchDerivatives() async {
+        await propertyCheck(input: Gen.int(in: 0...1_000_000), Gen.double(in: -3...3), Gen.double(in: 0.001...0.02)) { seed, start, step in
+            for family in SpectralFamily.allCases {
+                var k = randomKernel(family, seed: seed)
+                k.components.append(SpectralComponent(logWeight: -30, logRate: 0, frequency: 1.5))
+                let fast = k.values(start: start, step: step, count: 300)
+                let scale = k.derivatives(at: 0).value
+                for (j, v) in fast.enumerated() {
+                    expectClose(v, k.derivatives(at: start + Double(j) * step).value, rtol: 0, atol: 1e-13 * scale)
+                }
+            }
+        }
+    }
+
     @Test("∂ₓᵖ∂_{x′}^q k matches finite differences in either argument")
     func eitherArgument() async {
         await propertyCheck(input: Gen.int(in: 0...1_000_000), Gen.double(in: -1...1), Gen.double(in: -1...1)) { seed, x, y in
