@@ -17,8 +17,9 @@ public struct KernelLearningOptions: Sendable {
     /// The factor between the data's highest frequency and the default maximum initial frequency (≥ 1).
     /// nil: 2 when the kernel is learned, `KernelLearning.fixedKernelFrequencyMargin` when it is fixed.
     public var frequencyMargin: Double?
-    /// Initial boundary and equation precisions τ, v (GP-HM: w_bc, w_eq).
-    public var initialWeights: CollocationWeights
+    /// Initial boundary and equation precisions τ, v (GP-HM: w_bc, w_eq). nil: τ = 1e6 and
+    /// v = `KernelLearning.defaultEquationWeight(_:)`.
+    public var initialWeights: CollocationWeights?
     /// L-BFGS-B iterations (outer, over the kernel parameters and log τ, log v); 0 solves once with the
     /// initial kernel. nil: `KernelLearning.defaultIterations(dimension:)` (60 in 1-D, 0 in 2-D and 3-D).
     public var iterations: Int?
@@ -33,11 +34,12 @@ public struct KernelLearningOptions: Sendable {
     public var learnPrecisions: Bool
 
     /// Defaults: Q = 30 Gaussian-spectrum components, frequencies up to twice the data's highest
-    /// frequency (`KernelLearning.dataFrequencyBound`), τ = 1e6, v = 1 (held fixed), 60 iterations in
+    /// frequency (`KernelLearning.dataFrequencyBound`), τ = 1e6, v = `KernelLearning.defaultEquationWeight`
+    /// (both held fixed), 60 iterations in
     /// 1-D and none in 2-D/3-D, jitter 1e-6, automatic (dense in 1-D and on small grids, Kronecker CG
     /// otherwise).
     public init(components: Int = 30, family: SpectralFamily = .gaussian, maxFrequency: [Double]? = nil,
-                initialWeights: CollocationWeights = CollocationWeights(boundary: 1e6, equation: 1),
+                initialWeights: CollocationWeights? = nil,
                 iterations: Int? = nil, jitter: Double = 1e-6, method: LinearSolveMethod = .automatic,
                 learnPrecisions: Bool = false, frequencyMargin: Double? = nil) {
         precondition(components >= 1 && (iterations ?? 0) >= 0 && jitter > 0, "KernelLearningOptions: components ≥ 1, iterations ≥ 0, jitter > 0")
@@ -99,14 +101,30 @@ public enum KernelLearning {
     /// The default number of L-BFGS-B iterations on a d-dimensional grid: 60 in 1-D; 0 in 2-D and 3-D,
     /// i.e. the paper's initial kernel (evenly spaced frequencies, equal weights) held fixed and u solved
     /// exactly once. Why: in 2-D the learning lowers the objective while raising the error, so the
-    /// objective does not rank kernels there (measured, relative L2 of the final iterate after 60
-    /// iterations vs the fixed initial kernel: poisson2d-sincos 200² 3.6e-2 vs 8.7e-4, poisson2d-sin100
+    /// objective does not rank kernels there (measured with w_eq = 1, relative L2 of the final iterate
+    /// after 60 iterations vs the fixed initial kernel: poisson2d-sincos 200² 3.6e-2 vs 8.7e-4, poisson2d-sin100
     /// 400² 0.95 vs 3.5e-5; held-out Poisson problems sin(2πx) + cos(3πy) on 64², sin(40x) sin(15y) on
     /// 150², a Gaussian bump + 0.1 sin(50x) on 120²: 8.4e-4, 0.83, 9.4e-4 vs 1.2e-4, 1.4e-4, 1.0e-4;
     /// advection-beta200 200² is the exception, 1.6e-4 vs 3.7e-4). Capping the weights or the length
     /// scales slowed the collapse but did not stop it (sincos 1.2e-3 at best). In 1-D the learning is
     /// what makes the solutions accurate (poisson1d-sin100: 1.9e-5 learned, 4.1e-3 fixed).
     public static func defaultIterations(dimension: Int) -> Int { dimension == 1 ? 60 : 0 }
+
+    /// The default equation precision v = max(1, 1e6 / mean(f²)). v is the inverse variance of the
+    /// collocation residual in the units of f. GP-HM's v = 1 is therefore a residual "noise" of standard
+    /// deviation 1: negligible next to the paper's sources (|f| ~ 1e4), but a strong regulariser when
+    /// |f| is O(1). The second term caps that noise at 1e-3 of f's RMS. Measured, relative L2 (v = 1 →
+    /// this rule):
+    /// - u = cos 2x on [0, π]: 3.3e-2 → 1.0e-5 (24 points), 9.3e-3 → 6.9e-5 (96 points);
+    /// - held-out Gaussian bump on [0, 1]: 9.7e-4 → 2e-5.
+    /// v is never lowered below 1, because lowering it loses low-frequency content riding on a large f:
+    /// v = 1e6/mean(f²) alone gave poisson1d-sin500 0.49, whose quadratic trend carries 1.6e-5 of f.
+    /// The GP-HM benchmarks, except poisson1d-mix, have 1e6/mean(f²) < 1 and keep v = 1. O(N).
+    public static func defaultEquationWeight(_ problem: PDEProblem) -> Double {
+        let meanSquare = problem.source.reduce(0) { $0 + $1 * $1 } / Double(max(problem.source.count, 1))
+        guard meanSquare > 0 && meanSquare.isFinite else { return 1 }
+        return max(1, 1e6 / meanSquare)
+    }
 
     /// The ceiling of the default maximum initial frequency, as a fraction of the axis' Nyquist
     /// frequency, when the kernel is held fixed. Components at Nyquist are barely resolved by the grid
@@ -118,11 +136,11 @@ public enum KernelLearning {
     public static let fixedKernelNyquistFraction = 0.75
 
     /// The default factor between the content frequency (data bound less the window's main lobe) and the
-    /// maximum initial frequency of a fixed kernel. Chosen on poisson2d-sincos, whose error swings with
-    /// the range (max 7.5, 8.2, 8.8, 9.5, 10.3 cycles/unit: 1.8e-3, 1.1e-3, 8.9e-4, 8.9e-5, 8.7e-4;
-    /// margin 2 gives 8.2, margin 2.5 10.3), then checked on four 2-D Poisson problems not used to
-    /// choose it (smooth, product, bump + oscillation, oblique plane wave: 6e-5 … 2.3e-4 with margin 2
-    /// or 2.5).
+    /// maximum initial frequency of a fixed kernel. Chosen on poisson2d-sincos with w_eq = 1, whose error
+    /// swung with the range (max 7.5, 8.2, 8.8, 9.5, 10.3 cycles/unit: 1.8e-3, 1.1e-3, 8.9e-4, 8.9e-5,
+    /// 8.7e-4; margin 2 gives 8.2, margin 2.5 10.3); with the default w_eq (8.1 there) margins 2, 2.3,
+    /// 2.5, 2.7 give 6.3e-4, 1.9e-4, 2.1e-4, 5.7e-4. Checked on four 2-D Poisson problems not used to
+    /// choose it (smooth, product, bump + oscillation, oblique plane wave: 1e-4 … 6.9e-4).
     public static let fixedKernelFrequencyMargin = 2.5
 
     /// Learn the kernels and the solution of `problem`.
@@ -178,7 +196,8 @@ public enum KernelLearning {
             upper += [Double](repeating: 10, count: q) + [Double](repeating: log(rateRange.upperBound), count: q)
                 + [Double](repeating: axis.nyquistFrequency, count: q)
         }
-        theta += [log(options.initialWeights.boundary), log(options.initialWeights.equation)]
+        let weights = options.initialWeights ?? CollocationWeights(boundary: 1e6, equation: defaultEquationWeight(problem))
+        theta += [log(weights.boundary), log(weights.equation)]
         if options.learnPrecisions {
             lower += [-20, -20]
             upper += [40, 40]

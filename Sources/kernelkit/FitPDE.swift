@@ -53,8 +53,8 @@ struct FitPDECommand: ParsableCommand {
     @Option(name: .customLong("boundary-weight"), help: "Boundary precision tau (w_bc).")
     var boundaryWeight: Double = 1e6
 
-    @Option(name: .customLong("equation-weight"), help: "Equation precision v (w_eq).")
-    var equationWeight: Double = 1
+    @Option(name: .customLong("equation-weight"), help: "Equation precision v (w_eq; default max(1, 1e6 / mean(f^2)): a collocation-residual noise at most 1e-3 of the source's RMS).")
+    var equationWeight: Double?
 
     @Option(help: "User problem: source term f on the grid (.csv or .npy).")
     var source: String?
@@ -85,7 +85,7 @@ struct FitPDECommand: ParsableCommand {
         if testGrid < 2 { throw ValidationError("--test-grid must be at least 2") }
         if let iterations, iterations < 0 { throw ValidationError("--iterations must be ≥ 0") }
         if let f = maxFrequency, !(f > 0 && f.isFinite) { throw ValidationError("--max-frequency must be positive") }
-        if !(boundaryWeight > 0 && boundaryWeight.isFinite && equationWeight > 0 && equationWeight.isFinite) {
+        if !(boundaryWeight > 0 && boundaryWeight.isFinite && (equationWeight ?? 1) > 0 && (equationWeight ?? 1).isFinite) {
             throw ValidationError("--boundary-weight and --equation-weight must be positive")
         }
         if source != nil && parsedDomain == nil { throw ValidationError("--domain must be LO,HI with LO < HI, got '\(domain)'") }
@@ -118,7 +118,8 @@ struct FitPDECommand: ParsableCommand {
         let limit = iterations ?? KernelLearning.defaultIterations(dimension: d)
         let options = KernelLearningOptions(
             components: components, family: family, maxFrequency: maxFrequency.map { Array(repeating: $0, count: d) },
-            initialWeights: CollocationWeights(boundary: boundaryWeight, equation: equationWeight), iterations: iterations)
+            initialWeights: CollocationWeights(boundary: boundaryWeight, equation: equationWeight ?? KernelLearning.defaultEquationWeight(pde)),
+            iterations: iterations)
         let axis = pde.grid.axes[0]
         let test = TensorGrid(Array(repeating: try UniformGrid(lower: axis.lower, upper: axis.upper, count: testGrid), count: d))
         // Fine 1-D grids: learn on a coarse grid, then one exact Toeplitz/FFT solve on the fine grid.

@@ -13,7 +13,8 @@ extension CLITests {
     }
 
     /// u = sin(2πx) on [0, 1] from its source −4π² sin(2πx) on 40 points, 3 components with initial
-    /// frequencies 0, 1, 2 cycles/unit (measured error 5e-4; tolerance 2e-3): the learned
+    /// frequencies 0, 1, 2 cycles/unit (measured error 1.3e-4 with the default w_eq, 5e-4 with
+    /// w_eq = 1; tolerance 2e-3): the learned
     /// GP solution written by --out is within 2e-3 (relative L2) of sin(2πx), and the JSON reports
     /// the learned components (no exact solution is known to the CLI, so rel_l2_error is null).
     @Test("fit pde --source/--boundary (user problem): --out holds x,u close to the truth; --json has the components")
@@ -44,7 +45,7 @@ extension CLITests {
     }
 
     /// 2-D defaults: no --iterations, so the paper's initial kernel is held fixed and u solved once
-    /// (poisson2d-sincos on a reduced 100² grid, Q = 10: measured error 3.5e-3, tolerance 2e-2 — the
+    /// (poisson2d-sincos on a reduced 100² grid, Q = 10: measured error 2.2e-3, tolerance 2e-2 — the
     /// reduced grid, not the solver, limits it; the paper grid gives 8.7e-4).
     @Test("fit pde in 2-D by default holds the initial kernel fixed and says so")
     func pde2DDefault() throws {
