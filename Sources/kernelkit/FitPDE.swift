@@ -8,7 +8,7 @@ import KernelKit
 struct FitPDECommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pde",
-        abstract: "Solve a PDE with a learned spectral-mixture Gaussian process (GP-HM benchmarks or your own data).",
+        abstract: "Solve a PDE with a spectral-mixture Gaussian process, learned in 1-D and fixed in 2-D (GP-HM benchmarks or your own data).",
         discussion: """
             `--list` shows the built-in problems (the GP-HM paper's benchmarks; their exact solutions \
             make the source term and boundary values and score the result, nothing else). \
@@ -47,7 +47,7 @@ struct FitPDECommand: ParsableCommand {
     @Option(help: "L-BFGS-B iterations over the kernel parameters (default: 60 in 1-D; 0 in 2-D, where the paper's initial kernel is held fixed because learning was measured to make 2-D solutions worse).")
     var iterations: Int?
 
-    @Option(name: .customLong("max-frequency"), help: "Largest initial frequency in cycles/unit (default: twice the highest frequency with power in the source and boundary data, at most the grid's Nyquist frequency; at most 0.75 of it when the kernel is held fixed).")
+    @Option(name: .customLong("max-frequency"), help: "Largest initial frequency in cycles/unit (default: twice the highest frequency B with power in the source and boundary data, at most the grid's Nyquist frequency; for a kernel held fixed, 2.5 x (B - 4/L), B less the spectral window's main lobe, at most 0.75 x Nyquist).")
     var maxFrequency: Double?
 
     @Option(name: .customLong("boundary-weight"), help: "Boundary precision tau (w_bc).")
