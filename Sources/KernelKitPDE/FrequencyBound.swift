@@ -2,6 +2,10 @@ import Foundation
 import KernelKitLinalg
 
 extension KernelLearning {
+    /// The main-lobe half-width 4/L (cycles per unit) of the Blackman–Harris window over an axis of
+    /// length L: how far `dataFrequencyBound` can lie above a pure tone's frequency.
+    public static func windowMainLobeHalfWidth(length: Double) -> Double { 4 / length }
+
     /// The highest frequency (cycles per unit) per axis at which the problem's data — the source term f
     /// and the boundary values g, never an exact solution — carry significant power; the default
     /// maximum initial frequency of kernel learning is `margin` times it, capped at the axis' Nyquist

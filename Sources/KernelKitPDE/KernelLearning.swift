@@ -34,10 +34,9 @@ public struct KernelLearningOptions: Sendable {
     public var learnPrecisions: Bool
 
     /// Defaults: Q = 30 Gaussian-spectrum components, frequencies up to twice the data's highest
-    /// frequency (`KernelLearning.dataFrequencyBound`), τ = 1e6, v = `KernelLearning.defaultEquationWeight`
-    /// (both held fixed), 60 iterations in
-    /// 1-D and none in 2-D/3-D, jitter 1e-6, automatic (dense in 1-D and on small grids, Kronecker CG
-    /// otherwise).
+    /// frequency (`KernelLearning.dataFrequencyBound`), τ = 1e6 and v = `KernelLearning.defaultEquationWeight`
+    /// (both held fixed), 60 iterations in 1-D and none in 2-D/3-D, jitter 1e-6, automatic (dense in 1-D
+    /// and on small grids, Kronecker CG otherwise).
     public init(components: Int = 30, family: SpectralFamily = .gaussian, maxFrequency: [Double]? = nil,
                 initialWeights: CollocationWeights? = nil,
                 iterations: Int? = nil, jitter: Double = 1e-6, method: LinearSolveMethod = .automatic,
@@ -156,8 +155,8 @@ public enum KernelLearning {
         let maxFrequency = options.maxFrequency ?? zip(dataFrequencyBound(problem), grid.axes).map { bound, axis in
             let length = axis.upper - axis.lower
             // A fixed kernel spans the content tightly: the bound less its window's main-lobe
-            // half-width 4/L (see `dataFrequencyBound`), which on a coarse grid is most of the bound.
-            let content = fixed ? max(0, bound - 4 / length) : bound
+            // half-width, which on a coarse grid is most of the bound.
+            let content = fixed ? max(0, bound - windowMainLobeHalfWidth(length: length)) : bound
             return min(ceiling * axis.nyquistFrequency, max(margin * content, 2 / length))
         }
         guard maxFrequency.count == d else {
