@@ -20,7 +20,10 @@ struct FitPDECommand: ParsableCommand {
             2-D: an N x N array with rows along x) and the Dirichlet values (either the full grid array, \
             whose boundary entries are used, or the 2 (1-D) or 4N (2-D, GP-HM order: x=lo edge, x=hi \
             edge, y=lo edge, y=hi edge) boundary values) from CSV or .npy files; `--equation` and \
-            `--domain` describe the PDE and the box.
+            `--domain` describe the PDE and the box. SCALE: the kernel starts with variance 1, so give \
+            f and the boundary values in units where u is of order 1 (for a linear equation, divide \
+            both by a typical |u| and multiply the result back): a source whose solution reaches \
+            |u| ~ 400 was solved wrongly as given and to 1e-3 once scaled.
             """)
 
     enum Kernel: String, ExpressibleByArgument, CaseIterable { case gaussian, studentT = "student-t" }
