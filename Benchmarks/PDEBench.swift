@@ -22,7 +22,7 @@ func benchPDE(_ args: [String]) throws {
     var maxFrequency: Double? = nil
     var fineIterations = 2000
     var margin: Double? = nil
-    var equationWeight: Double? = nil, boundaryWeight = 1e6
+    var equationWeight: Double? = nil, boundaryWeight: Double? = nil
     var learnPrecisions = false
     var dump: String? = nil
     var i = 0
@@ -36,7 +36,7 @@ func benchPDE(_ args: [String]) throws {
         case "--max-frequency": maxFrequency = Double(args[i + 1]); i += 2
         case "--margin": margin = Double(args[i + 1]); i += 2
         case "--equation-weight": equationWeight = Double(args[i + 1]); i += 2
-        case "--boundary-weight": boundaryWeight = Double(args[i + 1]) ?? boundaryWeight; i += 2
+        case "--boundary-weight": boundaryWeight = Double(args[i + 1]); i += 2
         case "--learn-precisions": learnPrecisions = true; i += 1
         case "--dump-kernels": dump = args[i + 1]; i += 2
         case "--fine-cg": fineIterations = Int(args[i + 1]) ?? fineIterations; i += 2
@@ -61,7 +61,9 @@ func benchPDE(_ args: [String]) throws {
         print("  data frequency bound (cycles/unit):", KernelLearning.dataFrequencyBound(pde).map { String(format: "%.2f (%.1f rad)", $0, 2 * Double.pi * $0) })
         let fit = try KernelLearning.fit(pde, options: KernelLearningOptions(
             components: components, family: family, maxFrequency: maxFrequency.map { Array(repeating: $0, count: p.dimension) },
-            initialWeights: CollocationWeights(boundary: boundaryWeight, equation: equationWeight ?? KernelLearning.defaultEquationWeight(pde)),
+            initialWeights: boundaryWeight == nil && equationWeight == nil ? nil : CollocationWeights(
+                boundary: boundaryWeight ?? KernelLearning.defaultWeights(pde).boundary,
+                equation: equationWeight ?? KernelLearning.defaultWeights(pde).equation),
             iterations: iterations,
             learnPrecisions: learnPrecisions, frequencyMargin: margin))
         let seconds = Date().timeIntervalSince(start)

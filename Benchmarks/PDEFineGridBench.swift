@@ -76,7 +76,7 @@ func benchPDEFineGrid(_ args: [String]) throws {
             let c1 = cpuSeconds()
             let fine = try p.problem(gridSize: n)
             let system = try ToeplitzCollocation(grid: fine.grid.axes[0], kernel: fit.kernels[0],
-                                                 jitter: ToeplitzCollocation.fineGridJitter(learning.jitter, kernel: fit.kernels[0]),
+                                                 jitter: ToeplitzCollocation.fineGridJitter(learning.jitter, kernel: fit.kernels[0], scale: fit.scale),
                                                  refinementSteps: refinement)
             let c2 = cpuSeconds()
             let ratio = Double(coarseSize - 1) / Double(n - 1)

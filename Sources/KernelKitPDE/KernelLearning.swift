@@ -17,8 +17,9 @@ public struct KernelLearningOptions: Sendable {
     /// The factor between the data's highest frequency and the default maximum initial frequency (≥ 1).
     /// nil: 2 when the kernel is learned, `KernelLearning.fixedKernelFrequencyMargin` when it is fixed.
     public var frequencyMargin: Double?
-    /// Initial boundary and equation precisions τ, v (GP-HM: w_bc, w_eq). nil: τ = 1e6 and
-    /// v = `KernelLearning.defaultEquationWeight(_:)`.
+    /// Initial boundary and equation precisions τ, v (GP-HM: w_bc, w_eq), in the problem's units.
+    /// nil: `KernelLearning.defaultWeights(_:)` (τ = 1e6 and v = `defaultEquationWeight` for a solution
+    /// of order 1).
     public var initialWeights: CollocationWeights?
     /// L-BFGS-B iterations (outer, over the kernel parameters and log τ, log v); 0 solves once with the
     /// initial kernel. nil: `KernelLearning.defaultIterations(dimension:)` (60 in 1-D, 0 in 2-D and 3-D).
@@ -77,6 +78,9 @@ public struct LearnedKernelSolution: Sendable {
     /// CG iterations summed over every inner solve of the fit (0 when all solves were dense): with
     /// `evaluations` the measure of where the time goes.
     public var totalConjugateGradientIterations: Int = 0
+    /// The power of ten s the problem was divided by for the fit (`KernelLearning.solutionScale`); 1 for
+    /// data whose solution is O(1).
+    public var scale: Double = 1
 }
 
 /// Learning the kernels of GP collocation by a bilevel scheme (GP-HM's objective, solved differently):
@@ -119,7 +123,22 @@ public enum KernelLearning {
     /// v is never lowered below 1, because lowering it loses low-frequency content riding on a large f:
     /// v = 1e6/mean(f²) alone gave poisson1d-sin500 0.49, whose quadratic trend carries 1.6e-5 of f.
     /// The GP-HM benchmarks, except poisson1d-mix, have 1e6/mean(f²) < 1 and keep v = 1. O(N).
+    /// On a problem with `solutionScale` s ≠ 1 this is the rule applied to the problem for u/s, in the
+    /// problem's units: max(1/s², 1e6/mean f²).
     public static func defaultEquationWeight(_ problem: PDEProblem) -> Double {
+        defaultWeights(problem).equation
+    }
+
+    /// The default precisions in the problem's units: τ = 1e6/s² and v = `defaultEquationWeight`, s =
+    /// `solutionScale(problem)` (for an O(1) solution, s = 1: GP-HM's τ = 1e6). O(N log N).
+    public static func defaultWeights(_ problem: PDEProblem) -> CollocationWeights {
+        let scale = solutionScale(problem)
+        let unit = (try? problem.scaled(by: 1 / scale)).map(unitEquationWeight) ?? 1
+        return CollocationWeights(boundary: 1e6 / (scale * scale), equation: unit / (scale * scale))
+    }
+
+    /// The equation-precision rule max(1, 1e6/mean f²) on a problem taken as it is (s = 1). O(N).
+    static func unitEquationWeight(_ problem: PDEProblem) -> Double {
         let meanSquare = problem.source.reduce(0) { $0 + $1 * $1 } / Double(max(problem.source.count, 1))
         guard meanSquare > 0 && meanSquare.isFinite else { return 1 }
         return max(1, 1e6 / meanSquare)
@@ -143,9 +162,52 @@ public enum KernelLearning {
     public static let fixedKernelFrequencyMargin = 2.5
 
     /// Learn the kernels and the solution of `problem`.
+    ///
+    /// Units: the problem is solved for u/s, s = `solutionScale(problem)` (a power of ten), so that the
+    /// defaults (kernel variance 1 to start, τ = 1e6, the log-weight bounds) do not depend on the units
+    /// of the data; for a linear equation this is exactly the original problem with the kernel variance
+    /// s², τ/s² and v/s² (for Allen–Cahn the cubic coefficient is scaled too, see `PDEProblem.scaled`).
+    /// Everything given and returned is in the problem's own units: `initialWeights`, the learned
+    /// kernels (each axis' weights times s^(2/d), the product's variance times s²), the precisions,
+    /// u, the system (jitter ε·s^(2/d)) and the objectives (L + (2N + n_b) log s, the same function in
+    /// those units). `options.jitter` is ε of the normalised problem.
     /// - Throws: `PDEError.invalidProblem` for a maximum frequency above the grid's Nyquist frequency
     ///   (the grid is too coarse for it); `PDEError.solverFailed` when no solve succeeds at the start.
     public static func fit(_ problem: PDEProblem, options: KernelLearningOptions = KernelLearningOptions()) throws -> LearnedKernelSolution {
+        let scale = solutionScale(problem)
+        guard scale != 1 else { return try fitNormalised(problem, options: options) }
+        var unitOptions = options
+        unitOptions.initialWeights = options.initialWeights.map {
+            CollocationWeights(boundary: $0.boundary * scale * scale, equation: $0.equation * scale * scale)
+        }
+        let unit = try fitNormalised(try problem.scaled(by: 1 / scale), options: unitOptions)
+        let d = problem.grid.dimension
+        let axisFactor = pow(scale * scale, 1 / Double(d))
+        let kernels = unit.kernels.map { kernel in
+            var k = kernel
+            for q in k.components.indices { k.components[q].logWeight += log(axisFactor) }
+            return k
+        }
+        let system = try GPCollocation(grid: problem.grid, kernels: kernels, jitter: options.jitter * axisFactor)
+        let solution = CollocationSolution(values: unit.solution.values.map { scale * $0 }, objective: unit.solution.objective,
+                                           conjugateGradientIterations: unit.solution.conjugateGradientIterations,
+                                           gaussNewtonIterations: unit.solution.gaussNewtonIterations,
+                                           converged: unit.solution.converged)
+        let logJacobian = Double(2 * problem.grid.count + problem.boundaryValues.count) * log(scale)
+        var learned = LearnedKernelSolution(
+            kernels: kernels,
+            weights: CollocationWeights(boundary: unit.weights.boundary / (scale * scale), equation: unit.weights.equation / (scale * scale)),
+            system: system, solution: solution, objective: unit.objective + logJacobian,
+            initialObjective: unit.initialObjective + logJacobian, iterations: unit.iterations,
+            evaluations: unit.evaluations, converged: unit.converged)
+        learned.stopReason = unit.stopReason
+        learned.totalConjugateGradientIterations = unit.totalConjugateGradientIterations
+        learned.scale = scale
+        return learned
+    }
+
+    /// `fit` on a problem whose solution is O(1) (s = 1): the GP-HM defaults apply as they are.
+    private static func fitNormalised(_ problem: PDEProblem, options: KernelLearningOptions) throws -> LearnedKernelSolution {
         let grid = problem.grid
         let d = grid.dimension, q = options.components
         let iterations = options.iterations ?? defaultIterations(dimension: d)
@@ -195,7 +257,7 @@ public enum KernelLearning {
             upper += [Double](repeating: 10, count: q) + [Double](repeating: log(rateRange.upperBound), count: q)
                 + [Double](repeating: axis.nyquistFrequency, count: q)
         }
-        let weights = options.initialWeights ?? CollocationWeights(boundary: 1e6, equation: defaultEquationWeight(problem))
+        let weights = options.initialWeights ?? CollocationWeights(boundary: 1e6, equation: unitEquationWeight(problem))
         theta += [log(weights.boundary), log(weights.equation)]
         if options.learnPrecisions {
             lower += [-20, -20]

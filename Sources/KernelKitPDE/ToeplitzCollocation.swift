@@ -478,7 +478,7 @@ extension ToeplitzCollocation {
         }
         let learned = try KernelLearning.fit(coarse, options: options)
         let collocation = try ToeplitzCollocation(grid: f, kernel: learned.kernels[0],
-                                                  jitter: fineGridJitter(options.jitter, kernel: learned.kernels[0]))
+                                                  jitter: fineGridJitter(options.jitter, kernel: learned.kernels[0], scale: learned.scale))
         let (solution, kept) = try collocation.solve(fine, startingFrom: learned, weights: learned.weights, tolerance: tolerance)
         var result = FineGridSolution(learned: learned, collocation: collocation, solution: solution)
         result.keptCoarseSolution = kept
@@ -508,11 +508,12 @@ extension ToeplitzCollocation {
                                             relativeResidual: solution.relativeResidual, converged: false), true)
     }
 
-    /// The fine grid's jitter for a learned kernel: ε·max(1, k(0)), relative to the kernel's variance
-    /// k(0) = Σ w_q once that exceeds 1 (see `learnCoarseSolveFine`); for k(0) ≤ 1 the jitter of the
-    /// coarse grid where the kernel was learned.
-    public static func fineGridJitter(_ epsilon: Double, kernel: SpectralMixtureKernel) -> Double {
-        epsilon * max(1, kernel.derivatives(at: 0).value)
+    /// The fine grid's jitter for a learned kernel: ε·max(s², k(0)), relative to the kernel's variance
+    /// k(0) = Σ w_q once that exceeds s² (see `learnCoarseSolveFine`); for k(0) ≤ s² the jitter of the
+    /// coarse grid where the kernel was learned. s is the fit's data scale (`LearnedKernelSolution.scale`;
+    /// ε and the threshold 1 belong to the problem for u/s).
+    public static func fineGridJitter(_ epsilon: Double, kernel: SpectralMixtureKernel, scale: Double = 1) -> Double {
+        epsilon * max(scale * scale, kernel.derivatives(at: 0).value)
     }
 }
 

@@ -20,10 +20,11 @@ struct FitPDECommand: ParsableCommand {
             2-D: an N x N array with rows along x) and the Dirichlet values (either the full grid array, \
             whose boundary entries are used, or the 2 (1-D) or 4N (2-D, GP-HM order: x=lo edge, x=hi \
             edge, y=lo edge, y=hi edge) boundary values) from CSV or .npy files; `--equation` and \
-            `--domain` describe the PDE and the box. SCALE: the kernel starts with variance 1, so give \
-            f and the boundary values in units where u is of order 1 (for a linear equation, divide \
-            both by a typical |u| and multiply the result back): a source whose solution reaches \
-            |u| ~ 400 was solved wrongly as given and to 1e-3 once scaled.
+            `--domain` describe the PDE and the box. SCALE: the data are divided by a power of ten s \
+            (estimated from a sine-series solve of the second-order part and the boundary values) so \
+            that u/s is of order 1, solved, and multiplied back; the default precisions are GP-HM's \
+            for u/s (tau = 1e6 / s^2 in the data's units). For Poisson, multiplying f and g by a power of \
+            ten multiplies the solution by it and changes nothing else.
             """)
 
     enum Kernel: String, ExpressibleByArgument, CaseIterable { case gaussian, studentT = "student-t" }
@@ -53,10 +54,10 @@ struct FitPDECommand: ParsableCommand {
     @Option(name: .customLong("max-frequency"), help: "Largest initial frequency in cycles/unit (default: twice the highest frequency B with power in the source and boundary data, at most the grid's Nyquist frequency; for a kernel held fixed, 2.5 x (B - 4/L), B less the spectral window's main lobe, at most 0.75 x Nyquist).")
     var maxFrequency: Double?
 
-    @Option(name: .customLong("boundary-weight"), help: "Boundary precision tau (w_bc).")
-    var boundaryWeight: Double = 1e6
+    @Option(name: .customLong("boundary-weight"), help: "Boundary precision tau (w_bc; default 1e6 / s^2, s the data scale: GP-HM's 1e6 for a solution of order 1).")
+    var boundaryWeight: Double?
 
-    @Option(name: .customLong("equation-weight"), help: "Equation precision v (w_eq; default max(1, 1e6 / mean(f^2)): a collocation-residual noise at most 1e-3 of the source's RMS).")
+    @Option(name: .customLong("equation-weight"), help: "Equation precision v (w_eq; default max(1, 1e6 s^2 / mean(f^2)) / s^2: a collocation-residual noise at most 1e-3 of the source's RMS).")
     var equationWeight: Double?
 
     @Option(help: "User problem: source term f on the grid (.csv or .npy).")
@@ -88,7 +89,7 @@ struct FitPDECommand: ParsableCommand {
         if testGrid < 2 { throw ValidationError("--test-grid must be at least 2") }
         if let iterations, iterations < 0 { throw ValidationError("--iterations must be ≥ 0") }
         if let f = maxFrequency, !(f > 0 && f.isFinite) { throw ValidationError("--max-frequency must be positive") }
-        if !(boundaryWeight > 0 && boundaryWeight.isFinite && (equationWeight ?? 1) > 0 && (equationWeight ?? 1).isFinite) {
+        if !((boundaryWeight ?? 1) > 0 && (boundaryWeight ?? 1).isFinite && (equationWeight ?? 1) > 0 && (equationWeight ?? 1).isFinite) {
             throw ValidationError("--boundary-weight and --equation-weight must be positive")
         }
         if source != nil && parsedDomain == nil { throw ValidationError("--domain must be LO,HI with LO < HI, got '\(domain)'") }
@@ -121,7 +122,9 @@ struct FitPDECommand: ParsableCommand {
         let limit = iterations ?? KernelLearning.defaultIterations(dimension: d)
         let options = KernelLearningOptions(
             components: components, family: family, maxFrequency: maxFrequency.map { Array(repeating: $0, count: d) },
-            initialWeights: CollocationWeights(boundary: boundaryWeight, equation: equationWeight ?? KernelLearning.defaultEquationWeight(pde)),
+            initialWeights: boundaryWeight == nil && equationWeight == nil ? nil : CollocationWeights(
+                boundary: boundaryWeight ?? KernelLearning.defaultWeights(pde).boundary,
+                equation: equationWeight ?? KernelLearning.defaultWeights(pde).equation),
             iterations: iterations)
         let axis = pde.grid.axes[0]
         let test = TensorGrid(Array(repeating: try UniformGrid(lower: axis.lower, upper: axis.upper, count: testGrid), count: d))
@@ -202,7 +205,7 @@ struct FitPDECommand: ParsableCommand {
                 "objective": jsonNumber(fit.objective), "initial_objective": jsonNumber(fit.initialObjective),
                 "boundary_weight": fit.weights.boundary, "equation_weight": fit.weights.equation,
                 "surviving_components": surviving,
-                "learn_grid": learningProblem.grid.shape,
+                "learn_grid": learningProblem.grid.shape, "data_scale": fit.scale,
             ]
             if let fineSolution {
                 object["cg_iterations"] = fineSolution.conjugateGradientIterations
@@ -215,6 +218,9 @@ struct FitPDECommand: ParsableCommand {
         }
         print("GP-HM solve of \(benchmark.map { "\($0.name): \($0.equationText), u = \($0.solutionText) on \($0.domainText)" } ?? "the user problem")")
         print("grid \(pde.grid.shape.map(String.init).joined(separator: " x ")), \(kernel.rawValue) spectral mixture, Q = \(self.components) per dimension")
+        if fit.scale != 1 {
+            print("data scale s = \(fmt(fit.scale, 1)): solved for u/s, where the defaults apply (weights and precisions below are in the data's units)")
+        }
         if let fineSolution {
             print("kernel learned on \(learningProblem.grid.count) points; fine-grid solve: \(fineSolution.conjugateGradientIterations) Toeplitz/FFT CG iterations\(keptCoarse ? " (ended above its start: the interpolated coarse solution is kept)" : "")")
         }

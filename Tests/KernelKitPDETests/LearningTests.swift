@@ -93,16 +93,21 @@ struct KernelLearningTests {
         #expect(error < 1e-3, "relative error \(error)")
     }
 
-    /// w_eq = max(1, 1e6 / mean(f²)): a residual noise of at most 1e-3 of f's RMS, never below GP-HM's 1.
-    @Test("the default equation weight scales with the source and never drops below 1")
+    /// w_eq = max(1, 1e6 / mean(f²)) for u/s: a residual noise of at most 1e-3 of f's RMS, never below
+    /// GP-HM's 1 in the units of u/s.
+    @Test("the default equation weight scales with the source and never drops below 1/s²")
     func defaultEquationWeight() throws {
         let grid = TensorGrid([try UniformGrid(lower: 0, upper: 1, count: 10)])
         func weight(_ f: Double) throws -> Double {
             KernelLearning.defaultEquationWeight(try PDEProblem(grid: grid, equation: .laplacian(dimension: 1),
                                                                 source: [Double](repeating: f, count: 10), boundaryValues: [0, 0]))
         }
+        // f ≡ 2 (u = x² − x, RMS ≈ 0.18, s = 0.1): max(1, 1e6 s²/4)/s² = 2.5e5 = 1e6/mean f².
         expectClose(try weight(2), 2.5e5, rtol: 1e-14)
-        #expect(try weight(2000) == 1 && weight(0) == 1)
+        // f ≡ 2000 (u = 1000(x² − x), RMS 183, s = 100): 1e6/mean f² = 0.25, below 1, because the floor
+        // 1 applies to u/s and is 1/s² = 1e-4 in the data's units.
+        expectClose(try weight(2000), 0.25, rtol: 1e-14)
+        #expect(try weight(0) == 1)
     }
 
     @Test("a grid too coarse for the requested or the needed frequencies is rejected")
