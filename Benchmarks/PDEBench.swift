@@ -72,6 +72,9 @@ func benchPDE(_ args: [String]) throws {
         print(String(format: "%-22@ %5d   %.3e   %8.2f   %5d       %5d        %d  cg=%d cpu=%.2f", p.name as NSString, learnSize, error(u),
                      seconds, fit.iterations, fit.evaluations, surviving, fit.totalConjugateGradientIterations, cpuSeconds() - c0))
         print(String(format: "  precisions: boundary %.3e, equation %.3e; stop: %@", fit.weights.boundary, fit.weights.equation, fit.stopReason as NSString))
+        if let difference = fit.fixedKernelDifference {
+            print(String(format: "  cross-check against the fixed initial kernel: relative difference %.2e%@", difference, fit.learningRejected ? " (learning rejected)" : ""))
+        }
         for k in fit.kernels {
             print("  comps:", k.components.sorted { $0.weight > $1.weight }.prefix(6).map { String(format: "om=%.2f w=%.2e r=%.2e", 2 * Double.pi * $0.frequency, $0.weight, $0.rate) }.joined(separator: "; "))
         }

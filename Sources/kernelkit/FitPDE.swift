@@ -24,7 +24,10 @@ struct FitPDECommand: ParsableCommand {
             (estimated from a sine-series solve of the second-order part and the boundary values) so \
             that u/s is of order 1, solved, and multiplied back; the default precisions are GP-HM's \
             for u/s (tau = 1e6 / s^2 in the data's units). For Poisson, multiplying f and g by a power of \
-            ten multiplies the solution by it and changes nothing else.
+            ten multiplies the solution by it and changes nothing else. CROSS-CHECK: a learned solution is \
+            compared with the fixed initial kernel's; if they differ by more than 0.5 (relative L2) the \
+            learning is rejected (noisy data can lead it to a degenerate kernel whose u is near zero), \
+            a warning is printed and the fixed kernel's solution returned (JSON: learning_rejected).
             """)
 
     enum Kernel: String, ExpressibleByArgument, CaseIterable { case gaussian, studentT = "student-t" }
@@ -153,6 +156,9 @@ struct FitPDECommand: ParsableCommand {
             u = fit.system.interpolate(fit.solution.values, to: test)
         }
         let seconds = Date().timeIntervalSince(start)
+        if fit.learningRejected {
+            FileHandle.standardError.write(Data("kernelkit: warning: \(fit.stopReason)\n".utf8))
+        }
         guard u.allSatisfy({ $0.isFinite }) else { throw CLIError("the solution is not finite; try other weights or fewer components") }
         var error: Double? = nil
         var truth: [Double] = []
@@ -206,6 +212,8 @@ struct FitPDECommand: ParsableCommand {
                 "boundary_weight": fit.weights.boundary, "equation_weight": fit.weights.equation,
                 "surviving_components": surviving,
                 "learn_grid": learningProblem.grid.shape, "data_scale": fit.scale,
+                "learning_rejected": fit.learningRejected,
+                "fixed_kernel_difference": fit.fixedKernelDifference.map(jsonNumber) ?? NSNull(),
             ]
             if let fineSolution {
                 object["cg_iterations"] = fineSolution.conjugateGradientIterations
@@ -224,8 +232,12 @@ struct FitPDECommand: ParsableCommand {
         if let fineSolution {
             print("kernel learned on \(learningProblem.grid.count) points; fine-grid solve: \(fineSolution.conjugateGradientIterations) Toeplitz/FFT CG iterations\(keptCoarse ? " (ended above its start: the interpolated coarse solution is kept)" : "")")
         }
-        if limit == 0 {
-            print("kernel held fixed at the initial spectral mixture (--iterations 0\(iterations == nil ? ", the default in \(d)-D" : "")): one exact solve")
+        if limit == 0 || fit.learningRejected {
+            if fit.learningRejected {
+                print("kernel learning rejected (its solution differed from the fixed initial kernel's by \(fmt(fit.fixedKernelDifference ?? .nan, 2)), relative L2): the fixed kernel's solution is returned")
+            } else {
+                print("kernel held fixed at the initial spectral mixture (--iterations 0\(iterations == nil ? ", the default in \(d)-D" : "")): one exact solve")
+            }
             print("objective \(fmt(fit.objective)); \(fmt(seconds, 3)) s")
             for k in 0..<d {
                 let top = fit.kernels[k].components.map { 2 * Double.pi * $0.frequency }.max() ?? 0
@@ -237,6 +249,9 @@ struct FitPDECommand: ParsableCommand {
                 : "stopped early: \(fit.stopReason)"
             print("kernel learning (L-BFGS-B): \(fit.iterations) iterations, \(fit.evaluations) exact solves, \(status)")
             print("objective \(fmt(fit.initialObjective)) -> \(fmt(fit.objective)); \(fmt(seconds, 3)) s")
+            if let difference = fit.fixedKernelDifference {
+                print("cross-check: the learned solution differs from the fixed initial kernel's by \(fmt(difference, 2)) (relative L2; rejected above \(fmt(KernelLearning.learnedSolutionTolerance, 2)))")
+            }
             for k in 0..<d {
                 let top = fit.kernels[k].components.sorted { $0.weight > $1.weight }.prefix(surviving[k]).prefix(6)
                 let text = top.map { "omega \(fmt(2 * Double.pi * $0.frequency, 5)) (w \(fmt($0.weight, 3)))" }.joined(separator: ", ")

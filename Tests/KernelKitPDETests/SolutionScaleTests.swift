@@ -39,8 +39,11 @@ struct SolutionScaleTests {
 
     /// fit(c·data) = c·fit(data) for c = 1e3 and 1e-4, with learning (1-D Poisson, 8 L-BFGS-B iterations;
     /// Allen–Cahn with the cubic coefficient divided by c², 4 iterations) and with a fixed kernel (2-D).
-    /// The two runs see the same normalised numbers up to the rounding of f·c/c, so they agree to far
-    /// better than the 1e-7 relative allowed. Also checked: the kernels' weights scale by c^(2/d), the
+    /// The two runs see the same normalised numbers up to the rounding of f·c/c, which L-BFGS-B and
+    /// Gauss–Newton amplify: measured relative L2 differences 1e-8 … 2e-8 (learned 1-D Poisson),
+    /// 1.3e-8 … 1.1e-7 (Allen–Cahn, learning rejected by the cross-check, so the fixed kernel's
+    /// Gauss–Newton solution), 6e-15 … 2e-13 (fixed 2-D Poisson: one linear solve); 1e-6 elementwise
+    /// is allowed. Also checked: the kernels' weights scale by c^(2/d), the
     /// precisions by 1/c², and the objective by the Jacobian term (2N + n_b) log c.
     @Test("the fit is equivariant under multiplying the data by a power of ten")
     func equivariance() throws {
@@ -63,7 +66,7 @@ struct SolutionScaleTests {
             for c in [1e3, 1e-4] {
                 let scaled = try KernelLearning.fit(problem.scaled(by: c), options: options)
                 #expect(scaled.scale == c)
-                expectClose(scaled.solution.values, reference.solution.values.map { c * $0 }, rtol: 1e-7, atol: 1e-7 * c)
+                expectClose(scaled.solution.values, reference.solution.values.map { c * $0 }, rtol: 1e-6, atol: 1e-6 * c)
                 let d = Double(problem.grid.dimension)
                 for (k, kernel) in scaled.kernels.enumerated() {
                     expectClose(kernel.components.map(\.weight), reference.kernels[k].components.map { $0.weight * pow(c * c, 1 / d) }, rtol: 1e-6)
