@@ -78,10 +78,12 @@ do {
         try benchPFN(Array(args.dropFirst()))
     case "pde-fine":
         try benchPDEFineGrid(Array(args.dropFirst()))
+    case "pde-3d":
+        try benchPDE3D(Array(args.dropFirst()))
     case "linalg", nil:
         try linalg(reps: args.count > 1 ? Int(args[1]) ?? 5 : 5)
     default:
-        FileHandle.standardError.write(Data("usage: kernelkit-bench linalg [reps] | ntk X.npy [relu|erf] [reps] | bessel ... | vmf [p n kappa reps] | kde ... | pde ... | pde-fine ... | pfn ...\n".utf8))
+        FileHandle.standardError.write(Data("usage: kernelkit-bench linalg [reps] | ntk X.npy [relu|erf] [reps] | bessel ... | vmf [p n kappa reps] | kde ... | pde ... | pde-fine ... | pde-3d ... | pfn ...\n".utf8))
         exit(2)
     }
 } catch {

@@ -23,13 +23,16 @@ extension KernelLearning {
     /// 1/k³, a tone at 7 cycles/unit on 200 points gave a bound of 20.)
     /// Since f contains Eu, and second derivatives multiply a frequency ω's amplitude by ω², the highest
     /// frequencies of u are, if anything, over-represented in f.
-    /// Returns 0 for an axis with no data (f ≡ 0 and no boundary fibre along it).
+    /// Returns 0 for an axis with no data (f ≡ 0 and no boundary fibre along it). Data whose fibres are
+    /// all linear along the axis are skipped too: detrending leaves only rounding, at most
+    /// `roundingLevel` (1e-12) of the data's largest value.
     /// Why it is needed: initial frequencies spread up to the Nyquist frequency of a fine grid place most
     /// components far above the solution's content; on poisson1d-mix (900 points, content ≤ 16
     /// cycles/unit, Nyquist 449.5) L-BFGS-B then drives those components' weights to their bound and the
     /// solution error to 0.6, while starting them below 2× the data's bound gives 2e-4.
     /// Cost: O(N log nₖ) per axis.
     public static func dataFrequencyBound(_ problem: PDEProblem, threshold: Double = 1e-8) -> [Double] {
+        let roundingLevel = 1e-12
         let grid = problem.grid
         let shape = grid.shape, n = grid.count
         var boundary = [Double?](repeating: nil, count: n)
@@ -39,30 +42,38 @@ extension KernelLearning {
             let padded = FFT.fastLength(atLeast: 4 * nk)
             let bins = padded / 2 + 1
             let stride = shape[(k + 1)...].reduce(1, *)
-            var sourcePower = [Double](repeating: 0, count: bins), boundaryPower = sourcePower
-            func accumulate(_ fibre: [Double], into power: inout [Double]) {
+            // Per kind (source, boundary): the summed periodogram, the largest |value| and the largest
+            // |value| left after detrending.
+            struct Accumulated { var power: [Double]; var largest = 0.0, largestDetrended = 0.0 }
+            var source = Accumulated(power: [Double](repeating: 0, count: bins)), boundaryData = source
+            func accumulate(_ fibre: [Double], into data: inout Accumulated) {
                 let first = fibre[0], last = fibre[nk - 1]
                 var x = [Double](repeating: 0, count: padded)
                 for i in 0..<nk {
                     let t = Double(i) / Double(nk - 1)
                     let phase = 2 * Double.pi * Double(i) / Double(nk - 1)
                     let window = 0.35875 - 0.48829 * cos(phase) + 0.14128 * cos(2 * phase) - 0.01168 * cos(3 * phase)
-                    x[i] = (fibre[i] - (first + t * (last - first))) * window
+                    let detrended = fibre[i] - (first + t * (last - first))
+                    data.largest = max(data.largest, abs(fibre[i]))
+                    data.largestDetrended = max(data.largestDetrended, abs(detrended))
+                    x[i] = detrended * window
                 }
                 let spectrum = FFT.forwardReal(x).squaredMagnitudes
-                for m in 0..<bins { power[m] += spectrum[m] }
+                for m in 0..<bins { data.power[m] += spectrum[m] }
             }
             for start in 0..<n where (start / stride) % nk == 0 {
                 let indices = (0..<nk).map { start + $0 * stride }
-                accumulate(indices.map { problem.source[$0] }, into: &sourcePower)
+                accumulate(indices.map { problem.source[$0] }, into: &source)
                 if indices.allSatisfy({ boundary[$0] != nil }) {
-                    accumulate(indices.map { boundary[$0]! }, into: &boundaryPower)
+                    accumulate(indices.map { boundary[$0]! }, into: &boundaryData)
                 }
             }
             var highest = 0
-            for power in [sourcePower, boundaryPower] {
-                guard let peak = power.max(), peak > 0 else { continue }
-                if let m = power.lastIndex(where: { $0 >= threshold * peak }) { highest = max(highest, m) }
+            for data in [source, boundaryData] {
+                // Data that are linear along the axis leave only rounding after detrending, whose flat
+                // periodogram would otherwise put the bound at Nyquist (u = xyz on a cube's faces did).
+                guard data.largestDetrended > roundingLevel * data.largest, let peak = data.power.max(), peak > 0 else { continue }
+                if let m = data.power.lastIndex(where: { $0 >= threshold * peak }) { highest = max(highest, m) }
             }
             return Double(highest) / (Double(padded) * h)
         }
