@@ -17,9 +17,10 @@ struct FitPDECommand: ParsableCommand {
             components per dimension (frequency in cycles/unit, angular frequency, weight, length scale).
 
             USER PROBLEMS: `--source F --boundary G` read the source term f on the grid (1-D: N values; \
-            2-D: an N x N array with rows along x) and the Dirichlet values (either the full grid array, \
-            whose boundary entries are used, or the 2 (1-D) or 4N (2-D, GP-HM order: x=lo edge, x=hi \
-            edge, y=lo edge, y=hi edge) boundary values) from CSV or .npy files; `--equation` and \
+            2-D: an N x N array with rows along x; 3-D: an N x N x N .npy array indexed [x, y, z]) and \
+            the Dirichlet values (either the full grid array, whose boundary entries are used, or the 2 \
+            (1-D), 4N (2-D) or 6N^2 (3-D) boundary values in GP-HM order: for x, then y (then z), the \
+            face at the low end then the high end, each face in C order) from CSV or .npy files; `--equation` and \
             `--domain` describe the PDE and the box. SCALE: the data are divided by a power of ten s \
             (estimated from a sine-series solve of the second-order part and the boundary values) so \
             that u/s is of order 1, solved, and multiplied back; the default precisions are GP-HM's \
@@ -48,8 +49,8 @@ struct FitPDECommand: ParsableCommand {
     @Option(help: "Spectral family: gaussian (SE x cos) or student-t (Matern-5/2 x cos).")
     var kernel: Kernel = .gaussian
 
-    @Option(name: .customLong("test-grid"), help: "Test-grid points per dimension for the error and --out.")
-    var testGrid: Int = 300
+    @Option(name: .customLong("test-grid"), help: "Test-grid points per dimension for the error and --out (default: 300 in 1-D and 2-D, 60 in 3-D).")
+    var testGridOption: Int?
 
     @Option(help: "L-BFGS-B iterations over the kernel parameters (default: 60 in 1-D; 0 in 2-D, where the paper's initial kernel is held fixed because learning was measured to make 2-D solutions worse).")
     var iterations: Int?
@@ -89,7 +90,7 @@ struct FitPDECommand: ParsableCommand {
         if let grid, grid < 4 { throw ValidationError("--grid must be at least 4") }
         if let learnGrid, learnGrid < 4 { throw ValidationError("--learn-grid must be at least 4") }
         if components < 1 { throw ValidationError("--components must be at least 1") }
-        if testGrid < 2 { throw ValidationError("--test-grid must be at least 2") }
+        if let testGridOption, testGridOption < 2 { throw ValidationError("--test-grid must be at least 2") }
         if let iterations, iterations < 0 { throw ValidationError("--iterations must be ≥ 0") }
         if let f = maxFrequency, !(f > 0 && f.isFinite) { throw ValidationError("--max-frequency must be positive") }
         if !((boundaryWeight ?? 1) > 0 && (boundaryWeight ?? 1).isFinite && (equationWeight ?? 1) > 0 && (equationWeight ?? 1).isFinite) {
@@ -122,6 +123,8 @@ struct FitPDECommand: ParsableCommand {
         }
         let family: SpectralFamily = kernel == .gaussian ? .gaussian : .studentT
         let d = pde.grid.dimension
+        if d == 3 && output.plot != nil { throw CLIError("--plot draws 1-D and 2-D solutions; for a 3-D problem write the solution with --out") }
+        let testGrid = testGridOption ?? (d == 3 ? 60 : 300)
         let limit = iterations ?? KernelLearning.defaultIterations(dimension: d)
         let options = KernelLearningOptions(
             components: components, family: family, maxFrequency: maxFrequency.map { Array(repeating: $0, count: d) },
@@ -173,9 +176,11 @@ struct FitPDECommand: ParsableCommand {
             if d == 1 {
                 try writeMatrix(Matrix(rows: testGrid, columns: 2) { i, j in j == 0 ? points[i] : u[i] }, columnNames: ["x", "u"], to: path)
             } else {
-                try writeMatrix(Matrix(rows: u.count, columns: 3) { r, j in
-                    j == 0 ? points[r / testGrid] : j == 1 ? points[r % testGrid] : u[r]
-                }, columnNames: ["x", "y", "u"], to: path)
+                // C order over the test grid: x varies slowest.
+                let names = d == 2 ? ["x", "y", "u"] : ["x", "y", "z", "u"]
+                try writeMatrix(Matrix(rows: u.count, columns: d + 1) { r, j in
+                    j == d ? u[r] : points[(r / Int(pow(Double(testGrid), Double(d - 1 - j)))) % testGrid]
+                }, columnNames: names, to: path)
             }
         }
         if let path = output.plot {
@@ -258,7 +263,7 @@ struct FitPDECommand: ParsableCommand {
                 print("dimension \(k + 1): \(surviving[k]) of \(self.components) components survive (weight > 1e-6 max): \(text)")
             }
         }
-        if let error { print("relative L2 error on the \(testGrid)\(d == 2 ? "^2" : "") test grid: \(fmt(error, 4))") }
+        if let error { print("relative L2 error on the \(testGrid)\(d == 1 ? "" : "^\(d)") test grid: \(fmt(error, 4))") }
         if let path = output.out { print("solution: \(path)") }
         if let path = output.plot { print("plot: \(path)") }
     }
@@ -285,9 +290,14 @@ struct FitPDECommand: ParsableCommand {
     /// The user problem of --source/--boundary/--equation/--domain.
     func userProblem() throws -> PDEProblem {
         let (lo, hi) = parsedDomain!
-        let f = try readArray(source!)
+        let (f, shape) = try readArray(source!)
         let n: Int, d: Int
-        if f.rows == 1 || f.columns == 1 {
+        if shape.count == 3 {
+            guard shape[0] == shape[1] && shape[1] == shape[2] else {
+                throw CLIError("the source array is \(shape.map(String.init).joined(separator: " x ")); a 3-D grid must be a cube (N x N x N)")
+            }
+            (n, d) = (shape[0], 3)
+        } else if f.rows == 1 || f.columns == 1 {
             (n, d) = (f.rows * f.columns, 1)
         } else {
             guard f.rows == f.columns else { throw CLIError("the source array is \(f.rows) x \(f.columns); a 2-D grid must be square (N x N)") }
@@ -297,7 +307,7 @@ struct FitPDECommand: ParsableCommand {
         let axis = try UniformGrid(lower: lo, upper: hi, count: n)
         let grid = TensorGrid(Array(repeating: axis, count: d))
         let values = d == 1 ? f.storage : f.rowMajorElements
-        let g = try readArray(boundary!)
+        let (g, _) = try readArray(boundary!)
         let boundaryIndices = grid.boundaryIndices
         let flat = (g.rows == 1 || g.columns == 1) ? g.storage : g.rowMajorElements
         let boundaryValues: [Double]
@@ -312,10 +322,14 @@ struct FitPDECommand: ParsableCommand {
         return try PDEProblem(grid: grid, equation: op, source: values, boundaryValues: boundaryValues)
     }
 
-    /// A CSV (no header) or .npy array as a matrix.
-    func readArray(_ path: String) throws -> Matrix {
-        if path.hasSuffix(".npy") { return try NPY.read(path).values }
+    /// A CSV (no header) or .npy array as a matrix (a 3-D .npy array (a, b, c) as a × bc, rows in C
+    /// order), with its shape.
+    func readArray(_ path: String) throws -> (Matrix, shape: [Int]) {
+        if path.hasSuffix(".npy") {
+            let array = try NPY.read(path)
+            return (array.values, array.shape)
+        }
         let data = try loadForCLI(path, DataReadOptions(header: .absent, missingTokens: [""], allowNonFinite: true))
-        return data.features
+        return (data.features, [data.features.rows, data.features.columns])
     }
 }

@@ -271,6 +271,22 @@ struct NPYTests {
         return h + data
     }
 
+    /// A (2, 3, 4) array holding x[i, j, k] = 100i + 10j + k, written in C order and in Fortran order
+    /// (element (i, j, k) at i + 2(j + 3k)): both decode to the 2 × 12 matrix whose row i is x[i] in C order.
+    @Test func threeDimensionalArrays() throws {
+        func value(_ i: Int, _ j: Int, _ k: Int) -> Double { Double(100 * i + 10 * j + k) }
+        func encode(_ values: [Double]) -> [UInt8] {
+            values.flatMap { x in (0..<8).map { UInt8(truncatingIfNeeded: x.bitPattern >> (8 * UInt64($0))) } }
+        }
+        var cOrder: [Double] = [], fortranOrder = [Double](repeating: 0, count: 24)
+        for i in 0..<2 { for j in 0..<3 { for k in 0..<4 { cOrder.append(value(i, j, k)); fortranOrder[i + 2 * (j + 3 * k)] = value(i, j, k) } } }
+        for (order, flat) in [("False", cOrder), ("True", fortranOrder)] {
+            let array = try NPY.decode(file("{'descr': '<f8', 'fortran_order': \(order), 'shape': (2, 3, 4), }", data: encode(flat)), source: "a.npy")
+            #expect(array.shape == [2, 3, 4] && array.values.rows == 2 && array.values.columns == 12)
+            #expect(array.values.rowMajorElements == cOrder, "fortran_order \(order)")
+        }
+    }
+
     @Test func malformedAndUnsupportedFiles() {
         let ok = bytes(hex: Self.cOrder)
         #expect(decodeError(Array("a,b\n1,2\n".utf8))
@@ -282,8 +298,8 @@ struct NPYTests {
         #expect(decodeError(v4) == .unsupportedNPY(path: "a.npy", reason: "format version 4.0 (supported: 1.0, 2.0, 3.0)"))
         let complex = file("{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }", data: Array(repeating: 0, count: 16))
         #expect(decodeError(complex) == .unsupportedNPY(path: "a.npy", reason: "dtype '<c16'; supported: f8, f4, i1–i8, u1–u8"))
-        let cube = file("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1, 1), }", data: Array(repeating: 0, count: 8))
-        #expect(decodeError(cube) == .unsupportedNPY(path: "a.npy", reason: "3-dimensional array; only 1-D and 2-D arrays are supported"))
+        let tesseract = file("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1, 1, 1), }", data: Array(repeating: 0, count: 8))
+        #expect(decodeError(tesseract) == .unsupportedNPY(path: "a.npy", reason: "4-dimensional array; only 1-D, 2-D and 3-D arrays are supported"))
         let noShape = file("{'descr': '<f8', 'fortran_order': False, }", data: [])
         #expect(decodeError(noShape) == .malformedNPY(path: "a.npy", reason: "header has no 'shape' tuple"))
         let broken = file("{'descr': '<f8', 'fortran_order': False, 'shape': (2, ", data: [])

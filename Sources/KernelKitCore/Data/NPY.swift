@@ -2,10 +2,11 @@ import KernelKitLinalg
 
 /// An array read from a NumPy `.npy` file: its shape and its values as a ``Matrix``.
 ///
-/// A 1-D array of length `n` becomes an `n × 1` matrix; a 2-D array `(r, c)` an `r × c` matrix
-/// (whatever its order in the file).
+/// A 1-D array of length `n` becomes an `n × 1` matrix; a 2-D array `(r, c)` an `r × c` matrix; a 3-D
+/// array `(a, b, c)` an `a × bc` matrix whose row i is `[i, :, :]` in C order (so `rowMajorElements` is
+/// the whole array in C order), whatever its order in the file.
 public struct NPYArray: Sendable, Equatable {
-    /// The shape in the file: `[n]` or `[rows, columns]`.
+    /// The shape in the file: `[n]`, `[rows, columns]` or `[a, b, c]`.
     public var shape: [Int]
     /// The values as `Double`, `rows × columns` (`n × 1` for a 1-D array).
     public var values: Matrix
@@ -24,7 +25,7 @@ public struct NPYArray: Sendable, Equatable {
 /// Reading accepts dtypes `f8`, `f4` (widened exactly), `i1` `i2` `i4` `i8` and `u1` `u2` `u4`
 /// `u8` (converted exactly; an integer beyond ±2⁵³ throws
 /// ``DataError/inexactInteger(path:index:value:)``), little- or big-endian, C or Fortran order,
-/// rank 1 or 2. Writing produces float64, C order, format 1.0, which every NumPy reads.
+/// rank 1, 2 or 3. Writing produces float64, C order, format 1.0, which every NumPy reads.
 ///
 /// Complexity: O(number of elements).
 public enum NPY {
@@ -92,8 +93,8 @@ public enum NPY {
         guard case let .tuple(shape)? = dict["shape"] else {
             throw .malformedNPY(path: path, reason: "header has no 'shape' tuple")
         }
-        guard shape.count == 1 || shape.count == 2 else {
-            throw .unsupportedNPY(path: path, reason: "\(shape.count)-dimensional array; only 1-D and 2-D arrays are supported")
+        guard (1...3).contains(shape.count) else {
+            throw .unsupportedNPY(path: path, reason: "\(shape.count)-dimensional array; only 1-D, 2-D and 3-D arrays are supported")
         }
         let dtype = try DType(descr, path: path)
         var count = 1
@@ -112,10 +113,21 @@ public enum NPY {
         var flat = [Double](repeating: 0, count: count)
         for k in 0..<count { flat[k] = try dtype.load(bytes, at: dataStart + k * dtype.size, index: k, path: path) }
         let rows = shape[0]
-        let columns = shape.count == 2 ? shape[1] : 1
-        let values = fortranOrder || shape.count == 1
-            ? Matrix(rows: rows, columns: columns, columnMajor: flat)
-            : Matrix(rows: rows, columns: columns, rowMajor: flat)
+        let columns = shape.dropFirst().reduce(1, *)
+        let values: Matrix
+        if shape.count == 3 {
+            // Row i holds [i, :, :] in C order; a Fortran-order file has element (i, j, k) at i + a(j + bk).
+            let (a, b, c) = (shape[0], shape[1], shape[2])
+            var cOrder = flat
+            if fortranOrder {
+                for i in 0..<a { for j in 0..<b { for k in 0..<c { cOrder[(i * b + j) * c + k] = flat[i + a * (j + b * k)] } } }
+            }
+            values = Matrix(rows: rows, columns: columns, rowMajor: cOrder)
+        } else {
+            values = fortranOrder || shape.count == 1
+                ? Matrix(rows: rows, columns: columns, columnMajor: flat)
+                : Matrix(rows: rows, columns: columns, rowMajor: flat)
+        }
         return NPYArray(shape: shape, values: values)
     }
 
