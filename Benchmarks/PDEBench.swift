@@ -72,6 +72,8 @@ func benchPDE(_ args: [String]) throws {
         print(String(format: "%-22@ %5d   %.3e   %8.2f   %5d       %5d        %d  cg=%d cpu=%.2f", p.name as NSString, learnSize, error(u),
                      seconds, fit.iterations, fit.evaluations, surviving, fit.totalConjugateGradientIterations, cpuSeconds() - c0))
         print(String(format: "  precisions: boundary %.3e, equation %.3e; stop: %@", fit.weights.boundary, fit.weights.equation, fit.stopReason as NSString))
+        let misfits = fit.system.misfits(pde, fit.solution.values)
+        print(String(format: "  misfits (relative RMS): boundary %.2e, equation %.2e", misfits.boundary, misfits.equation))
         if let difference = fit.fixedKernelDifference {
             print(String(format: "  cross-check against the fixed initial kernel: relative difference %.2e%@", difference, fit.learningRejected ? " (learning rejected)" : ""))
         }

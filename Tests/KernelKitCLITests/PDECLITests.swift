@@ -140,6 +140,21 @@ extension CLITests {
         #expect(plot.status == 1 && plot.stderr.contains("--plot draws 1-D and 2-D solutions"))
     }
 
+    /// u″ = −π² sin πx on 12 points: too coarse for the kernel's derivative operator, the solve moves
+    /// the boundary values (misfit 0.42, error 0.64). The CLI still answers (exit 0) but warns on stderr,
+    /// and the JSON carries the misfits.
+    @Test("fit pde warns when the solution misses the boundary values (grid too coarse)")
+    func pdeCoarseGridWarning() throws {
+        let xs = (0..<12).map { Double($0) / 11 }
+        let source = try Self.temporaryFile("f12.csv", xs.map { "\(-Double.pi * Double.pi * sin(.pi * $0))" }.joined(separator: "\n") + "\n")
+        let boundary = try Self.temporaryFile("g12.csv", "0\n0\n")
+        let r = try Self.run(["fit", "pde", "--source", source, "--boundary", boundary, "--iterations", "0", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("warning: the solution misses the boundary values by 0.42"), "\(r.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect((object["boundary_misfit"] as? Double ?? 0) > 0.1 && object["equation_misfit"] is Double)
+    }
+
     /// A little-endian float64 C-order .npy file (format 1.0) in the temporary directory.
     static func temporaryNPY(_ name: String, _ values: [Double], shape: [Int]) throws -> String {
         var header = "{'descr': '<f8', 'fortran_order': False, 'shape': (\(shape.map(String.init).joined(separator: ", ")),), }"
