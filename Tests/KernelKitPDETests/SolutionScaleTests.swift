@@ -43,7 +43,9 @@ struct SolutionScaleTests {
     /// Gauss–Newton amplify: measured relative L2 differences 1e-8 … 2e-8 (learned 1-D Poisson),
     /// 1.3e-8 … 1.1e-7 (Allen–Cahn, learning rejected by the cross-check, so the fixed kernel's
     /// Gauss–Newton solution), 6e-15 … 2e-13 (fixed 2-D Poisson: one linear solve); 1e-6 elementwise
-    /// is allowed. Also checked: the kernels' weights scale by c^(2/d), the
+    /// is allowed. The equation-precision continuation is off here: its 40 further iterations amplify
+    /// the same rounding to a 7e-4 relative difference in u on the 1-D Poisson case, which says how
+    /// reproducible a learned 1-D solution is, not whether the scaling is exact. Also checked: the kernels' weights scale by c^(2/d), the
     /// precisions by 1/c², and the objective by the Jacobian term (2N + n_b) log c.
     @Test("the fit is equivariant under multiplying the data by a power of ten")
     func equivariance() throws {
@@ -60,7 +62,7 @@ struct SolutionScaleTests {
                                       boundaryValues: grid2.boundaryIndices.map { u2(grid2.point($0)) })
         let cases: [(PDEProblem, Int)] = [(poisson, 8), (allenCahn, 4), (poisson2, 0)]
         for (problem, iterations) in cases {
-            let options = KernelLearningOptions(components: 4, iterations: iterations)
+            let options = KernelLearningOptions(components: 4, iterations: iterations, equationWeightContinuation: [])
             let reference = try KernelLearning.fit(problem, options: options)
             #expect(reference.scale == 1)
             for c in [1e3, 1e-4] {
