@@ -3,7 +3,9 @@ import KernelKit
 
 /// `kernelkit-bench pde-fine [NAME …] [--grid N,N,…] [--learn-grid M] [--iterations I] [--components Q]
 /// [--kernel gaussian|student-t] [--tolerance T] [--test-grid M2] [--refinement R]
-/// [--balance none|equation|boundary]`: the fine-grid 1-D route.
+/// [--balance none|equation|boundary] [--no-continuation]`: the fine-grid 1-D route. As on that route
+/// (`learnCoarseSolveFine`), the learning is `fit`'s with its 1-D equation-precision continuation;
+/// `--no-continuation` turns it off.
 /// `--balance` (default none: the learned precisions as they are, the route of
 /// `ToeplitzCollocation.learnCoarseSolveFine`) rescales them for the fine grid: `equation` multiplies
 /// w_eq by h_fine/h_coarse (the equation term as the same Riemann sum per unit length as on the
@@ -28,6 +30,7 @@ func benchPDEFineGrid(_ args: [String]) throws {
     var fineTest = 3001
     var refinement = 2
     var balance = "none"
+    var continuation: [Double]? = nil
     var i = 0
     func value(_ k: Int) throws -> String {
         guard k < args.count else { throw PDEError.invalidProblem("\(args[k - 1]) needs a value") }
@@ -44,6 +47,7 @@ func benchPDEFineGrid(_ args: [String]) throws {
         case "--test-grid": fineTest = Int(try value(i + 1)) ?? fineTest; i += 2
         case "--refinement": refinement = Int(try value(i + 1)) ?? refinement; i += 2
         case "--balance": balance = try value(i + 1); i += 2
+        case "--no-continuation": continuation = []; i += 1
         default: names.append(args[i]); i += 1
         }
     }
@@ -54,7 +58,8 @@ func benchPDEFineGrid(_ args: [String]) throws {
         let coarseSize = learnGrid ?? p.defaultGridSize
         let c0 = cpuSeconds()
         let coarse = try p.problem(gridSize: coarseSize)
-        let learning = KernelLearningOptions(components: components, family: family, iterations: iterations)
+        let learning = KernelLearningOptions(components: components, family: family, iterations: iterations,
+                                             equationWeightContinuation: continuation)
         let fit = try KernelLearning.fit(coarse, options: learning)
         let learnSeconds = cpuSeconds() - c0
         let tests = try [300, fineTest].map { try p.grid(size: $0).axes[0].points }

@@ -190,7 +190,8 @@ public struct GPCollocation: Sendable {
     /// (Dₖ = Kₖ″Kₖ⁻¹). A large boundary misfit is the sign of a grid too coarse for the derivative
     /// operators: matching the exact solution's curvature then costs more than moving the boundary
     /// values (u = sin πx, fixed kernel: boundary misfit 0.42 and error 0.64 on 12 points, 1.3e-4 and
-    /// 2.8e-3 on 24; the benchmarks with their default solves ≤ 1.7e-4). O(N Σ nₖ).
+    /// 2.8e-3 on 24; the eleven benchmarks with their defaults ≤ 1.7e-4, except allencahn2d-mix's
+    /// 4.4e-3, whose relative L2 error is 8.2e-4). O(N Σ nₖ).
     public func misfits(_ problem: PDEProblem, _ u: [Double]) -> (boundary: Double, equation: Double) {
         func rms(_ x: [Double]) -> Double { (x.reduce(0) { $0 + $1 * $1 } / Double(max(x.count, 1))).squareRoot() }
         func ratio(_ a: Double, _ b: Double) -> Double { a == 0 ? 0 : a / b }

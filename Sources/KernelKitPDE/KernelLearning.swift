@@ -154,7 +154,11 @@ public enum KernelLearning {
     /// in two steps while the kernel keeps adapting gave all seven 1-D benchmarks and the four held-out
     /// problems of `Benchmarks/pde-heldout.sh 1d` ≤ 5.7e-4 (none above 44 s of CPU); a third stage at
     /// 1000 v took poisson1d-xsin200 to 60 s and poisson1d-sincos to 8.4e-4. Not uniformly better: on
-    /// poisson1d-mix reduced to 200 points, Q = 10, 25 iterations, v = 1 it gives 8.0e-4 against 2.1e-4.
+    /// poisson1d-mix reduced to 200 points, Q = 10, 25 iterations, v = 1 it gives 8.0e-4 against 2.1e-4;
+    /// u = sin 2πx learned on 41 points (Q = 3, 20 iterations) and solved on 20 001: 2.2e-4 against
+    /// 8.5e-5 (defaults, Q = 30: 7.2e-5 against 5.7e-6). It also makes a learned solution less
+    /// reproducible: rounding-level changes of the data (f·c/c) move u by up to 7e-4 relative after
+    /// the stages, against 2e-8 without them.
     public static func defaultEquationWeightContinuation(dimension: Int) -> [Double] { dimension == 1 ? [10, 100] : [] }
 
     /// The default equation precision v = max(1, 1e6 / mean(f²)). v is the inverse variance of the

@@ -462,8 +462,11 @@ extension ToeplitzCollocation {
     /// singular (measured on poisson1d-sin100: the K⁻¹e₀ set-up solve stalled at residual 2.5e-4 at
     /// N = 1e5 and the solution was 1.3e-2 off at N = 2e4; with the relative jitter 1.1e-4 and 8.6e-5).
     /// The coarse grid must resolve the problem's frequencies (above
-    /// Nyquist), e.g. the same `BenchmarkProblem` at its paper grid. The equation-precision continuation
-    /// (`KernelLearningOptions.equationWeightContinuation`) is off here unless set explicitly. Cost: the learning plus one
+    /// Nyquist), e.g. the same `BenchmarkProblem` at its paper grid. The learning is `fit`'s on that grid,
+    /// with its defaults (in 1-D the equation-precision continuation), so the coarse solution the fine
+    /// solve starts from, and falls back to, is the one `fit` returns there. Measured at N = 1e5 with and
+    /// without the continuation: poisson1d-sin100 3.3e-7 / 3.5e-7 (36 s / 16 s CPU), xsin200 1.7e-4 / 1.2e-5
+    /// (294 s / 98 s), sin500 5.9e-4 / 2.1e-3 (coarse solution kept in both). Cost: the learning plus one
     /// `ToeplitzCollocation` set-up and solve, O(N log N) per PCG iteration.
     /// - Throws: `PDEError.invalidProblem` unless both problems are 1-D on the same interval with the
     ///   same operator; as `KernelLearning.fit`, `init` and `solve` otherwise.
@@ -477,12 +480,6 @@ extension ToeplitzCollocation {
         guard f.lower == c.lower, f.upper == c.upper, fine.equation == coarse.equation else {
             throw PDEError.invalidProblem("the coarse problem must be the fine one on a coarser grid of the same interval [\(f.lower), \(f.upper)] with the same equation")
         }
-        // No equation-precision continuation unless asked for: its purpose, less shrinkage of modes with a
-        // small share of the source, is served on the fine grid by its N_fine/N_coarse times more
-        // equations, and a 100-fold v there made the fine solve worse (u = sin 2πx learned on 41 points,
-        // solved on 20 001: 5.6e-3 against 5.0e-5 without the continuation).
-        var options = options
-        if options.equationWeightContinuation == nil { options.equationWeightContinuation = [] }
         let learned = try KernelLearning.fit(coarse, options: options)
         let collocation = try ToeplitzCollocation(grid: f, kernel: learned.kernels[0],
                                                   jitter: fineGridJitter(options.jitter, kernel: learned.kernels[0], scale: learned.scale))

