@@ -133,8 +133,12 @@ public enum KernelLearning {
     /// 400² 0.95 vs 3.5e-5; held-out Poisson problems sin(2πx) + cos(3πy) on 64², sin(40x) sin(15y) on
     /// 150², a Gaussian bump + 0.1 sin(50x) on 120²: 8.4e-4, 0.83, 9.4e-4 vs 1.2e-4, 1.4e-4, 1.0e-4;
     /// advection-beta200 200² is the exception, 1.6e-4 vs 3.7e-4). Capping the weights or the length
-    /// scales slowed the collapse but did not stop it (sincos 1.2e-3 at best). In 1-D the learning is
-    /// what makes the solutions accurate (poisson1d-sin100: 1.9e-5 learned, 4.1e-3 fixed).
+    /// scales slowed the collapse but did not stop it (sincos 1.2e-3 at best). Since the derivative
+    /// operators are formed by Cholesky solves (session 7) the gap is smaller but remains (learned vs
+    /// fixed: sincos 3.8e-4 vs 2.1e-4, advection 1.5e-4 vs 3.7e-4; held-out 1.3e-3 vs 3.5e-4,
+    /// 5.7e-4 vs 1.0e-4, 1.0e-4 vs 2.3e-4, and sin(40x) sin(15y) collapsed, caught by the cross-check),
+    /// at 6–10 times the time. In 1-D the learning is what makes the solutions accurate
+    /// (poisson1d-sin100: 2.2e-7 learned, 4.1e-3 fixed).
     public static func defaultIterations(dimension: Int) -> Int { dimension == 1 ? 60 : 0 }
 
     /// The default equation-precision continuation (`KernelLearningOptions.equationWeightContinuation`):
