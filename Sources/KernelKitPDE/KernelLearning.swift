@@ -137,7 +137,7 @@ public enum KernelLearning {
     /// operators are formed by Cholesky solves (session 7) the gap is smaller but remains (learned vs
     /// fixed: sincos 3.8e-4 vs 2.1e-4, advection 1.5e-4 vs 3.7e-4; held-out 1.3e-3 vs 3.5e-4,
     /// 5.7e-4 vs 1.0e-4, 1.0e-4 vs 2.3e-4, and sin(40x) sin(15y) collapsed, caught by the cross-check),
-    /// at 6–10 times the time. In 1-D the learning is what makes the solutions accurate
+    /// at 6–17 times the CPU time. In 1-D the learning is what makes the solutions accurate
     /// (poisson1d-sin100: 2.2e-7 learned, 4.1e-3 fixed).
     public static func defaultIterations(dimension: Int) -> Int { dimension == 1 ? 60 : 0 }
 
