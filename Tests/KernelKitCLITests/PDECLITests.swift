@@ -156,6 +156,29 @@ extension CLITests {
         #expect((object["boundary_misfit"] as? Double ?? 0) > 0.1 && object["equation_misfit"] is Double)
     }
 
+    /// A 6³ grid, where 6N² = N³: a boundary array shaped like the grid must be read as the full grid
+    /// (its boundary entries), not as 216 boundary values in face order. u = 1 + x + 2y + 3z, f = 0: the
+    /// written solution at the boundary points of the 6³ test grid (= the grid) must match u to 0.05
+    /// (measured boundary misfit 4.3e-3, relative RMS); in the interior the 6-point grid is
+    /// far too coarse (error 0.30), and the CLI warns that the equation is missed (misfit 2.2).
+    @Test("fit pde 3-D: a grid-shaped boundary array is the full grid even when 6N² = N³; equation-misfit warning")
+    func pde3DBoundaryShape() throws {
+        let n = 6
+        var u: [Double] = []
+        for i in 0..<n { for j in 0..<n { for k in 0..<n { u.append(1 + Double(i) / 5 + 2 * Double(j) / 5 + 3 * Double(k) / 5) } } }
+        let source = try Self.temporaryNPY("f6", [Double](repeating: 0, count: n * n * n), shape: [n, n, n])
+        let boundary = try Self.temporaryNPY("u6", u, shape: [n, n, n])
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("kk-pde-6-\(UUID().uuidString).csv").path
+        let r = try Self.run(["fit", "pde", "--source", source, "--boundary", boundary, "--test-grid", "6", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("warning: the solution misses the equation"), "\(r.stderr)")
+        for row in try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").dropFirst() {
+            let v = row.split(separator: ",").compactMap { Double($0) }
+            guard v[0..<3].contains(where: { abs($0) < 1e-12 || abs($0 - 1) < 1e-12 }) else { continue }
+            #expect(abs(v[3] - (1 + v[0] + 2 * v[1] + 3 * v[2])) < 0.05, "\(row)")
+        }
+    }
+
     /// A little-endian float64 C-order .npy file (format 1.0) in the temporary directory.
     static func temporaryNPY(_ name: String, _ values: [Double], shape: [Int]) throws -> String {
         var header = "{'descr': '<f8', 'fortran_order': False, 'shape': (\(shape.map(String.init).joined(separator: ", ")),), }"
