@@ -9,6 +9,10 @@
 #        b  x cos(150x)                            [0, 1],  400
 #        c  exp(-(x - ½)²/0.01)                    [0, 1],  300
 #        d  sin(x) + 0.05 sin(120x)                [0, 2π], 600
+#        e  e^(-x) sin(30x)                        [0, 3],  300   (e–h added in session 7)
+#        f  cos(80x) + x²                          [0, 2],  500
+#        g  tanh(20(x − ½))                        [0, 1],  200
+#        h  sin(2x) + 0.02 sin(200x)               [0, 2π], 1000
 #   2-D  h1 sin(2πx) + cos(3πy)                     [0, 1]²,  64²
 #        h2 sin(40x) sin(15y)                        [0, 2π]², 150²
 #        h3 exp(-|p - (½, ½)|²/0.02) + 0.1 sin(50x)  [0, 1]²,  120²
@@ -26,7 +30,7 @@ tmp=$(mktemp -d)
 problems="$tmp/problems.py"
 cat > "$problems" <<'PY'
 import numpy as np
-from numpy import sin, cos, exp, pi
+from numpy import sin, cos, exp, pi, tanh, cosh
 def bump2(X, Y): return exp(-((X - .5)**2 + (Y - .5)**2) / 0.02)
 def bump1(x): return exp(-(x - 0.5)**2 / 0.01)
 # name: (points, upper end of [0, L], exact u, its Laplacian)
@@ -35,6 +39,11 @@ ONE = {
     "b": (400, 1.0, lambda x: x*cos(150*x), lambda x: -300*sin(150*x) - 22500*x*cos(150*x)),
     "c": (300, 1.0, bump1, lambda x: bump1(x)*(4*(x - 0.5)**2/1e-4 - 2/0.01)),
     "d": (600, 2*pi, lambda x: sin(x) + 0.05*sin(120*x), lambda x: -sin(x) - 720*sin(120*x)),
+    # Added in session 7 and first run after every session-7 default was fixed.
+    "e": (300, 3.0, lambda x: sin(30*x)*exp(-x), lambda x: exp(-x)*(-899*sin(30*x) - 60*cos(30*x))),
+    "f": (500, 2.0, lambda x: cos(80*x) + x**2, lambda x: -6400*cos(80*x) + 2),
+    "g": (200, 1.0, lambda x: tanh(20*(x - 0.5)), lambda x: -800*tanh(20*(x - 0.5))/cosh(20*(x - 0.5))**2),
+    "h": (1000, 2*pi, lambda x: sin(2*x) + 0.02*sin(200*x), lambda x: -4*sin(2*x) - 800*sin(200*x)),
 }
 TWO = {
     "h1": (64, 1.0, lambda X, Y: sin(2*pi*X) + cos(3*pi*Y), lambda X, Y: -4*pi**2*sin(2*pi*X) - 9*pi**2*cos(3*pi*Y)),
