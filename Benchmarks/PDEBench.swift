@@ -61,9 +61,7 @@ func benchPDE(_ args: [String]) throws {
         print("  data frequency bound (cycles/unit):", KernelLearning.dataFrequencyBound(pde).map { String(format: "%.2f (%.1f rad)", $0, 2 * Double.pi * $0) })
         let fit = try KernelLearning.fit(pde, options: KernelLearningOptions(
             components: components, family: family, maxFrequency: maxFrequency.map { Array(repeating: $0, count: p.dimension) },
-            initialWeights: boundaryWeight == nil && equationWeight == nil ? nil : CollocationWeights(
-                boundary: boundaryWeight ?? KernelLearning.defaultWeights(pde).boundary,
-                equation: equationWeight ?? KernelLearning.defaultWeights(pde).equation),
+            initialWeights: KernelLearning.initialWeights(pde, boundary: boundaryWeight, equation: equationWeight),
             iterations: iterations,
             learnPrecisions: learnPrecisions, frequencyMargin: margin))
         let seconds = Date().timeIntervalSince(start)

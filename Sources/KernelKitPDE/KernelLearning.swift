@@ -189,6 +189,15 @@ public enum KernelLearning {
         return CollocationWeights(boundary: 1e6 / (scale * scale), equation: unit / (scale * scale))
     }
 
+    /// Initial precisions with either one overridden, the other at its default (`defaultWeights`, in
+    /// the problem's units); nil when neither is given, so that `fit` applies its defaults. O(N log N)
+    /// when one is given.
+    public static func initialWeights(_ problem: PDEProblem, boundary: Double?, equation: Double?) -> CollocationWeights? {
+        guard boundary != nil || equation != nil else { return nil }
+        let defaults = defaultWeights(problem)
+        return CollocationWeights(boundary: boundary ?? defaults.boundary, equation: equation ?? defaults.equation)
+    }
+
     /// The equation-precision rule max(1, 1e6/mean f²) on a problem taken as it is (s = 1). O(N).
     static func unitEquationWeight(_ problem: PDEProblem) -> Double {
         let meanSquare = problem.source.reduce(0) { $0 + $1 * $1 } / Double(max(problem.source.count, 1))

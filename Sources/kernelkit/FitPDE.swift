@@ -128,9 +128,7 @@ struct FitPDECommand: ParsableCommand {
         let limit = iterations ?? KernelLearning.defaultIterations(dimension: d)
         let options = KernelLearningOptions(
             components: components, family: family, maxFrequency: maxFrequency.map { Array(repeating: $0, count: d) },
-            initialWeights: boundaryWeight == nil && equationWeight == nil ? nil : CollocationWeights(
-                boundary: boundaryWeight ?? KernelLearning.defaultWeights(pde).boundary,
-                equation: equationWeight ?? KernelLearning.defaultWeights(pde).equation),
+            initialWeights: KernelLearning.initialWeights(pde, boundary: boundaryWeight, equation: equationWeight),
             iterations: iterations)
         let axis = pde.grid.axes[0]
         let test = TensorGrid(Array(repeating: try UniformGrid(lower: axis.lower, upper: axis.upper, count: testGrid), count: d))

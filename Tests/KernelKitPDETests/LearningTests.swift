@@ -108,6 +108,13 @@ struct KernelLearningTests {
         // 1 applies to u/s and is 1/s² = 1e-4 in the data's units.
         expectClose(try weight(2000), 0.25, rtol: 1e-14)
         #expect(try weight(0) == 1)
+        // One precision overridden, the other at its default; none given: nil (fit's defaults).
+        let problem = try PDEProblem(grid: grid, equation: .laplacian(dimension: 1), source: [Double](repeating: 2000, count: 10),
+                                     boundaryValues: [0, 0])
+        #expect(KernelLearning.initialWeights(problem, boundary: nil, equation: nil) == nil)
+        #expect(KernelLearning.initialWeights(problem, boundary: 5, equation: nil)
+                == CollocationWeights(boundary: 5, equation: KernelLearning.defaultEquationWeight(problem)))
+        #expect(KernelLearning.initialWeights(problem, boundary: nil, equation: 3)?.boundary == 1e6 / 1e4)  // s = 100
     }
 
     @Test("a grid too coarse for the requested or the needed frequencies is rejected")
