@@ -8,7 +8,7 @@ import KernelKit
 struct FitPDECommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pde",
-        abstract: "Solve a PDE with a spectral-mixture Gaussian process, learned in 1-D and fixed in 2-D (GP-HM benchmarks or your own data).",
+        abstract: "Solve a PDE with a spectral-mixture Gaussian process, learned in 1-D and fixed in 2-D and 3-D (GP-HM benchmarks or your own data).",
         discussion: """
             `--list` shows the built-in problems (the GP-HM paper's benchmarks; their exact solutions \
             make the source term and boundary values and score the result, nothing else). \
